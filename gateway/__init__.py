@@ -1,0 +1,1 @@
+"""piigate's HTTP edge: app factory, the one request pipeline, codecs, CLI."""

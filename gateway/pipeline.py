@@ -1,0 +1,330 @@
+"""The one pipeline every proxied route goes through; routes differ only by codec.
+
+auth -> subject/scope -> codec.request_slots -> detect -> tokenize -> upstream
+-> restore (whole body or SSE stream) -> ledger -> audit -> client.
+
+Fail closed: any failure of detection, the vault or the audit log refuses the
+request with an OpenAI-shaped error; nothing is forwarded raw because
+something broke.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from audit import AuditError, AuditRecord
+from policies import DetectionError
+from vault import Scope, VaultError
+
+from .auth import authenticate
+from .codecs.base import Codec, JsonCodec, ObjectRef
+from .errors import (
+    BadRequest,
+    Forbidden,
+    GatewayError,
+    NotFound,
+    PayloadTooLarge,
+    ProtectionUnavailable,
+    error_body,
+)
+from .keystore import Principal
+from .protect import protect
+from .restore import ScopeRestorer
+from .routes import RouteMatch, match_route
+from .services import Services, audit_time
+from .sse import SSEDecoder, SSEEvent
+from .upstream import forwarded_headers, read_body
+
+log = logging.getLogger("piigate.pipeline")
+
+SUBJECT_HEADER = "x-piigate-subject"
+PSEUDONYMISED_FIELDS = ("user", "safety_identifier")
+RESPONSE_HEADERS = ("x-request-id", "openai-processing-ms", "openai-version",
+                    "openai-organization")
+PASSTHROUGH_CODEC = JsonCodec()
+T = TypeVar("T")
+
+
+@dataclass
+class Call:
+    """What the audit record of this call will say; never a personal value."""
+
+    method: str
+    path: str
+    request_id: str = field(default_factory=lambda: f"req_{uuid.uuid4().hex}")
+    started: float = field(default_factory=time.perf_counter)
+    principal: Principal | None = None
+    subject_pseudonym: str | None = None
+    model: str | None = None
+    status: int = 0
+    usage: dict[str, int] = field(default_factory=dict)
+    entities: Counter[str] = field(default_factory=Counter)
+    actions: Counter[str] = field(default_factory=Counter)
+    objects: list[str] = field(default_factory=list)
+
+    def record(self) -> AuditRecord:
+        return AuditRecord(
+            time=audit_time(), request_id=self.request_id, kind="call",
+            key_id=self.principal.key_id if self.principal else None,
+            tenant=self.principal.tenant if self.principal else None,
+            subject=self.subject_pseudonym, method=self.method, path=self.path,
+            model=self.model, status=self.status,
+            latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
+            usage=self.usage, entities=dict(self.entities), actions=dict(self.actions),
+            objects=self.objects)
+
+
+async def handle(services: Services, request: Request, path: str) -> Response:
+    call = Call(method=request.method, path=f"/v1/{path}")
+    try:
+        response = await _proxy(services, request, path, call)
+    except GatewayError as exc:
+        call.status = exc.status
+        await _audit_quietly(services, call)
+        return exc.to_response({"x-piigate-request-id": call.request_id})
+    return response
+
+
+async def _proxy(services: Services, request: Request, path: str, call: Call) -> Response:
+    call.principal = principal = await authenticate(services, request)
+    matched = match_route(services.routes, request.method, path)
+    codec = _codec_for(services, matched, call)
+    body = _parse_json(await _read_limited(request, services.settings.max_body_bytes))
+    scope = await _scope_for(services, request, principal, body, matched)
+    call.subject_pseudonym = services.vault.pseudonym(scope.tenant, scope.subject)
+    if isinstance(body, dict):
+        call.model = body.get("model") if isinstance(body.get("model"), str) else None
+        _pseudonymise_fields(services, principal, body)
+        await _protect(services, codec, body, scope, call)
+    content = None if body is None else json.dumps(
+        body, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = forwarded_headers(request.headers)
+    if content is not None:
+        headers["content-type"] = "application/json"
+    upstream = await services.upstream.send(
+        request.method, path, params=list(request.query_params.multi_items()),
+        headers=headers, content=content)
+    restorer = ScopeRestorer(services.vault, scope)
+    call.status = upstream.status_code
+    if upstream.status_code >= 400:
+        return await _upstream_error(services, upstream, restorer, call)
+    if upstream.headers.get("content-type", "").startswith("text/event-stream"):
+        return _stream(services, upstream, codec, body, restorer, scope, call)
+    return await _whole(services, upstream, codec, body, restorer, scope, matched, call)
+
+
+def _codec_for(services: Services, matched: RouteMatch | None, call: Call) -> Codec:
+    if matched is not None:
+        return matched.route.codec
+    if services.policy.routes.unknown_paths == "passthrough":
+        return PASSTHROUGH_CODEC
+    raise Forbidden(f"{call.method} {call.path} is not allowed by the gateway policy",
+                    code="path_blocked")
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_json(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the request body is not valid JSON", code="invalid_json") from None
+
+
+async def _scope_for(services: Services, request: Request, principal: Principal, body: Any,
+                     matched: RouteMatch | None) -> Scope:
+    if matched is not None and matched.route.owned and matched.object_id is not None:
+        entry = await _guard(services.ledger.owner(principal.tenant, matched.object_id))
+        if entry is None:
+            raise NotFound(f"no object {matched.object_id!r} for this key's tenant")
+        return entry.scope
+    return Scope(principal.tenant, subject_of(request, principal, body))
+
+
+def subject_of(request: Request, principal: Principal, body: Any) -> str:
+    header = request.headers.get(SUBJECT_HEADER, "").strip()
+    if header:
+        return header
+    if isinstance(body, dict):
+        for name in ("safety_identifier", "user"):
+            value = body.get(name)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return principal.default_subject
+
+
+def _pseudonymise_fields(services: Services, principal: Principal, body: dict[str, Any]) -> None:
+    for name in PSEUDONYMISED_FIELDS:
+        value = body.get(name)
+        if isinstance(value, str) and value:
+            body[name] = services.vault.pseudonym(principal.tenant, value)
+
+
+async def _protect(services: Services, codec: Codec, body: Any, scope: Scope, call: Call
+                   ) -> None:
+    slots = codec.request_slots(body)
+    result = await _guard(protect(body, slots, scope, services.scanner, services.vault))
+    call.entities.update(result.entities)
+    call.actions.update(result.actions)
+
+
+async def _guard(awaitable: Awaitable[T]) -> T:
+    """Turn a protection component's failure into a refusal (fail closed)."""
+    try:
+        return await awaitable
+    except DetectionError as exc:
+        log.error("detection failed: %s", type(exc).__name__)
+        raise ProtectionUnavailable(
+            "personal-data detection is unavailable; the request was not forwarded") from exc
+    except VaultError as exc:
+        log.error("vault failed: %s", type(exc).__name__)
+        raise ProtectionUnavailable(
+            "the token vault is unavailable; the request was not forwarded") from exc
+
+
+async def _upstream_error(services: Services, upstream: httpx.Response, restorer: ScopeRestorer,
+                          call: Call) -> Response:
+    raw = await read_body(upstream)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+        body = error_body(f"the upstream provider answered with status {upstream.status_code}",
+                          "upstream_error", f"upstream_{upstream.status_code}")
+    body = await _guard(restorer.body(body, frozenset()))
+    await _audit(services, call)
+    return _json_response(body, upstream, call)
+
+
+async def _whole(services: Services, upstream: httpx.Response, codec: Codec, request_body: Any,
+                 restorer: ScopeRestorer, scope: Scope, matched: RouteMatch | None, call: Call
+                 ) -> Response:
+    raw = await read_body(upstream)
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        body = None
+    if body is None:
+        await _audit(services, call)
+        return Response(raw, status_code=upstream.status_code,
+                        media_type=upstream.headers.get("content-type"))
+    body = await _guard(restorer.body(body, codec.response_json_text_keys(request_body)))
+    _take_usage(body, call)
+    await _ledger(services, scope, codec.created_objects(request_body, body), call)
+    if matched is not None and matched.route.owned and call.method == "DELETE" and (
+            matched.object_id is not None):
+        await _guard(services.ledger.forget(scope.tenant, matched.object_id))
+    await _audit(services, call)
+    return _json_response(body, upstream, call)
+
+
+def _stream(services: Services, upstream: httpx.Response, codec: Codec, request_body: Any,
+            restorer: ScopeRestorer, scope: Scope, call: Call) -> Response:
+    stream_restorer = codec.stream_restorer(request_body, restorer)
+
+    async def events() -> AsyncIterator[bytes]:
+        decoder = SSEDecoder()
+        try:
+            async for chunk in upstream.aiter_raw():
+                for event in decoder.decode(chunk):
+                    for out in await stream_restorer.on_event(event):
+                        yield out.encode()
+            for event in decoder.flush():
+                for out in await stream_restorer.on_event(event):
+                    yield out.encode()
+            for out in await stream_restorer.finish():
+                yield out.encode()
+            call.usage = stream_restorer.usage or {}
+            with anyio.CancelScope(shield=True):
+                await _ledger(services, scope, codec.created_objects(
+                    request_body, stream_restorer.result), call)
+                await _audit(services, call)
+        except (httpx.TransportError, GatewayError) as exc:
+            call.status = exc.status if isinstance(exc, GatewayError) else 502
+            message = exc.message if isinstance(exc, GatewayError) else (
+                "the upstream stream broke")
+            yield SSEEvent(data=json.dumps(error_body(message, "server_error", "stream_error"))
+                           ).encode()
+            with anyio.CancelScope(shield=True):
+                await _audit_quietly(services, call)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await upstream.aclose()
+
+    headers = _response_headers(upstream, call)
+    headers["cache-control"] = "no-cache"
+    return StreamingResponse(events(), status_code=upstream.status_code, headers=headers,
+                             media_type="text/event-stream")
+
+
+def _take_usage(body: Any, call: Call) -> None:
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if isinstance(usage, dict):
+        call.usage = {k: v for k, v in usage.items() if isinstance(v, int)}
+
+
+async def _ledger(services: Services, scope: Scope, objects: list[ObjectRef], call: Call
+                  ) -> None:
+    for ref in objects:
+        await _guard(services.ledger.record(scope, ref.kind, ref.upstream_id, ref.parent_id))
+        call.objects.append(ref.upstream_id)
+
+
+async def _audit(services: Services, call: Call) -> None:
+    try:
+        await services.audit.append(call.record())
+    except AuditError as exc:
+        log.error("audit append failed: %s", type(exc).__name__)
+        raise ProtectionUnavailable(
+            "the audit log is unavailable; the request was refused") from exc
+
+
+async def _audit_quietly(services: Services, call: Call) -> None:
+    """Audit a refused or broken call; a failure here is logged, the refusal stands."""
+    try:
+        await services.audit.append(call.record())
+    except AuditError as exc:
+        log.error("audit append failed for a refused call: %s", type(exc).__name__)
+
+
+def _response_headers(upstream: httpx.Response, call: Call) -> dict[str, str]:
+    headers = {name: upstream.headers[name] for name in RESPONSE_HEADERS
+               if name in upstream.headers}
+    headers.update({name: value for name, value in upstream.headers.items()
+                    if name.startswith("x-ratelimit-")})
+    headers["x-piigate-request-id"] = call.request_id
+    return headers
+
+
+def _json_response(body: Any, upstream: httpx.Response, call: Call) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+                    status_code=upstream.status_code, media_type="application/json",
+                    headers=_response_headers(upstream, call))
+

@@ -1,0 +1,79 @@
+"""Response-side restoring: whole bodies and streams, in the caller's scope only.
+
+The stream pieces here are pure bookkeeping around :class:`vault.tokens.Holdback`;
+the only I/O is the scope's ``restore`` call, which the vault answers from its
+cache in the common case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Protocol
+
+from vault import Scope
+from vault.tokens import Holdback
+
+from .slots import Json, json_string_escape, restore_strings
+from .sse import SSEEvent
+
+
+class RestorePort(Protocol):
+    async def restore(self, scope: Scope, text: str, escape: object = None) -> str: ...
+
+
+class ScopeRestorer:
+    """Restores tokens issued by one scope; any other token-shaped text is left alone."""
+
+    __slots__ = ("_scope", "_vault")
+
+    def __init__(self, vault: RestorePort, scope: Scope) -> None:
+        self._vault = vault
+        self._scope = scope
+
+    async def text(self, text: str, json_escaped: bool = False) -> str:
+        if "<" not in text:
+            return text
+        escape = json_string_escape if json_escaped else None
+        return await self._vault.restore(self._scope, text, escape=escape)
+
+    async def body(self, body: Json, json_text_keys: frozenset[str]) -> Json:
+        return await restore_strings(body, self.text, json_text_keys)
+
+
+class DeltaBuffers:
+    """One holdback per delta stream (a choice's content, a tool call's arguments...)."""
+
+    __slots__ = ("_buffers",)
+
+    def __init__(self) -> None:
+        self._buffers: dict[Hashable, Holdback] = {}
+
+    def feed(self, key: Hashable, piece: str) -> str:
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = Holdback()
+        return buffer.feed(piece)
+
+    def flush(self, key: Hashable) -> str:
+        buffer = self._buffers.pop(key, None)
+        return buffer.flush() if buffer is not None else ""
+
+    def pending_keys(self) -> list[Hashable]:
+        return [key for key, buffer in self._buffers.items() if buffer.pending]
+
+
+class StreamRestorer(Protocol):
+    """Codec-specific SSE rewriting.
+
+    ``usage`` is what the stream reported (for audit); ``result`` is the
+    stream's answer as far as the ledger needs it (ids of created objects).
+    """
+
+    usage: dict[str, int] | None
+
+    @property
+    def result(self) -> Json: ...
+
+    async def on_event(self, event: SSEEvent) -> list[SSEEvent]: ...
+
+    async def finish(self) -> list[SSEEvent]: ...

@@ -1,0 +1,101 @@
+"""Everything a request needs, built once per app in its lifespan (no globals)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import Engine
+
+import audit
+import vault
+from audit import AuditLog, AuditRecord
+from policies import Policy, Scanner, load_policy
+from vault import Ledger, Vault
+from vault.db import create_engine
+
+from .auth import PrincipalCache
+from .keystore import KeyStore
+from .keystore import migrate as migrate_gateway
+from .settings import Settings
+from .routes import Route, build_routes
+from .upstream import Upstream
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    policy: Policy
+    scanner: Scanner
+    vault: Vault
+    ledger: Ledger
+    audit: AuditLog
+    keys: KeyStore
+    upstream: Upstream
+    routes: list[Route] = field(default_factory=build_routes)
+    principals: PrincipalCache = field(default_factory=PrincipalCache)
+    owns_scanner: bool = True
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
+        if self.owns_scanner:
+            await self.scanner.aclose()
+        await self.audit.aclose()
+        self.engine.dispose()
+
+    async def audit_admin(self, request_id: str, action: str, principal_key: str | None,
+                          tenant: str | None, detail: dict[str, str]) -> None:
+        """Record an admin action (key created, export made, erasure step...)."""
+        await self.audit.append(AuditRecord(
+            time=audit_time(), request_id=request_id, kind="admin", key_id=principal_key,
+            tenant=tenant, subject=None, method="ADMIN", path=action, model=None, status=0,
+            latency_ms=0.0, detail=detail))
+
+
+def audit_time() -> str:
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def open_engine(settings: Settings) -> Engine:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.resolved_database_url)
+    vault.migrate(engine)
+    audit.migrate(engine)
+    migrate_gateway(engine)
+    return engine
+
+
+async def build_services(settings: Settings, *, scanner: Scanner | None = None,
+                         upstream_transport: httpx.AsyncBaseTransport | None = None
+                         ) -> Services:
+    """Open storage, load the policy and models; any failure stops start-up."""
+    policy = load_policy(settings.policy_file)
+    master_key = settings.load_master_key()
+    engine = await asyncio.to_thread(open_engine, settings)
+    owns_scanner = scanner is None
+    if scanner is None:
+        scanner = await asyncio.to_thread(
+            Scanner.create, policy, spacy_model=settings.spacy_model,
+            workers=settings.detection_workers, cache_size=settings.detection_cache_size)
+    api_key = settings.upstream_api_key.get_secret_value() if settings.upstream_api_key else None
+    return Services(
+        settings=settings,
+        engine=engine,
+        policy=policy,
+        scanner=scanner,
+        vault=Vault(engine, master_key),
+        ledger=Ledger(engine, master_key),
+        audit=AuditLog(engine, settings.audit_signing_key_path, settings.audit_origin,
+                       checkpoint_every=settings.audit_checkpoint_every,
+                       checkpoint_seconds=settings.audit_checkpoint_seconds),
+        keys=KeyStore(engine),
+        upstream=Upstream(settings.upstream_base_url, api_key,
+                          timeout=settings.upstream_timeout_seconds,
+                          connect_timeout=settings.upstream_connect_timeout_seconds,
+                          transport=upstream_transport),
+        owns_scanner=owns_scanner,
+    )

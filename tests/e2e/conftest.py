@@ -1,0 +1,91 @@
+"""End-to-end fixtures: a real uvicorn-served gateway in front of the simulated
+provider, driven by the real ``openai`` SDK.
+
+The detection models load once per session (one shared Scanner); the provider
+and the gateway run once per session too, each test starting from a reset
+simulator. Every test can read what the provider received from ``provider``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import openai
+import pytest
+
+from gateway.app import create_app
+from gateway.keystore import KeyStore, Role
+from gateway.server_thread import ServerThread
+from gateway.services import open_engine
+from gateway.settings import Settings
+from gateway.simulator import SimulatorState, create_simulator_app
+from policies import Scanner, load_policy
+
+
+@dataclass
+class Gateway:
+    url: str
+    settings: Settings
+    app_key: str
+    other_tenant_key: str
+    compliance_key: str
+
+    def client(self, subject: str | None = "customer-42", key: str | None = None,
+               **kwargs: object) -> openai.OpenAI:
+        headers = {"X-Piigate-Subject": subject} if subject else {}
+        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=key or self.app_key,
+                             default_headers=headers, max_retries=0, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def scanner() -> Iterator[Scanner]:
+    scanner = Scanner.create(load_policy(None), workers=0)
+    yield scanner
+
+
+@pytest.fixture(scope="session")
+def provider_state() -> SimulatorState:
+    return SimulatorState()
+
+
+@pytest.fixture(scope="session")
+def provider_url(provider_state: SimulatorState) -> Iterator[str]:
+    with ServerThread(create_simulator_app(provider_state)) as server:
+        yield server.url
+
+
+def make_settings(data_dir: Path, provider_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir, "upstream_base_url": f"{provider_url}/v1",
+        "upstream_api_key": "sk-upstream-secret", "upstream_timeout_seconds": 5.0,
+        "max_body_bytes": 2 * 1024 * 1024, "audit_checkpoint_every": 50,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def issue_keys(settings: Settings) -> tuple[str, str, str]:
+    engine = open_engine(settings)
+    store = KeyStore(engine)
+    keys = (store.create("acme").secret, store.create("globex").secret,
+            store.create("acme", Role.COMPLIANCE).secret)
+    engine.dispose()
+    return keys
+
+
+@pytest.fixture(scope="session")
+def gateway(tmp_path_factory: pytest.TempPathFactory, provider_url: str,
+            scanner: Scanner) -> Iterator[Gateway]:
+    settings = make_settings(tmp_path_factory.mktemp("gateway"), provider_url)
+    app_key, other_key, compliance_key = issue_keys(settings)
+    with ServerThread(create_app(settings, scanner=scanner)) as server:
+        yield Gateway(server.url, settings, app_key, other_key, compliance_key)
+
+
+@pytest.fixture
+def provider(provider_state: SimulatorState) -> Iterator[SimulatorState]:
+    provider_state.reset()
+    yield provider_state
+    provider_state.reset()
