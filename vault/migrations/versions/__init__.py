@@ -1,0 +1,1 @@
+"""Vault schema revisions, oldest first (Alembic skips this file)."""
