@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from policies import DetectionError
 from vault import Scope, VaultError
 
 from .auth import authenticate
-from .codecs.base import Codec, JsonCodec, ObjectRef
+from .codecs.base import Codec, JsonCodec, ObjectRef, ProtectTexts, RawBody, dump_json
 from .errors import (
     BadRequest,
     Forbidden,
@@ -44,6 +44,7 @@ from .protect import protect
 from .restore import ScopeRestorer
 from .routes import RouteMatch, match_route
 from .services import Services, audit_time
+from .slots import Slot
 from .sse import SSEDecoder, SSEEvent
 from .upstream import forwarded_headers, read_body
 
@@ -101,18 +102,25 @@ async def _proxy(services: Services, request: Request, path: str, call: Call) ->
     call.principal = principal = await authenticate(services, request)
     matched = match_route(services.routes, request.method, path)
     codec = _codec_for(services, matched, call)
-    body = _parse_json(await _read_limited(request, services.settings.max_body_bytes))
+    raw = await _read_limited(request, services.settings.max_body_bytes)
+    content_type = request.headers.get("content-type", "")
+    body = _parse_json(raw) if _is_json(raw, content_type) else None
     scope = await _scope_for(services, request, principal, body, matched)
     call.subject_pseudonym = services.vault.pseudonym(scope.tenant, scope.subject)
-    if isinstance(body, dict):
-        call.model = body.get("model") if isinstance(body.get("model"), str) else None
-        _pseudonymise_fields(services, principal, body)
-        await _protect(services, codec, body, scope, call)
-    content = None if body is None else json.dumps(
-        body, ensure_ascii=False, separators=(",", ":")).encode()
     headers = forwarded_headers(request.headers)
-    if content is not None:
-        headers["content-type"] = "application/json"
+    content: bytes | None = None
+    if body is not None:
+        await _check_references(services, codec, body, principal)
+        if isinstance(body, dict):
+            model = body.get("model")
+            call.model = model if isinstance(model, str) else None
+            _pseudonymise_fields(services, principal, body)
+        await _protect(services, codec, body, scope, call)
+        content, headers["content-type"] = dump_json(body), "application/json"
+    elif raw:
+        protected = await codec.protect_raw(RawBody(raw, content_type),
+                                            _text_protector(services, scope, call))
+        content, headers["content-type"] = protected.content, protected.content_type
     upstream = await services.upstream.send(
         request.method, path, params=list(request.query_params.multi_items()),
         headers=headers, content=content)
@@ -123,6 +131,14 @@ async def _proxy(services: Services, request: Request, path: str, call: Call) ->
     if upstream.headers.get("content-type", "").startswith("text/event-stream"):
         return _stream(services, upstream, codec, body, restorer, scope, call)
     return await _whole(services, upstream, codec, body, restorer, scope, matched, call)
+
+
+def _is_json(raw: bytes, content_type: str) -> bool:
+    if not raw.strip():
+        return False
+    if "json" in content_type.lower():
+        return True
+    return not content_type and raw.lstrip()[:1] in (b"{", b"[")
 
 
 def _codec_for(services: Services, matched: RouteMatch | None, call: Call) -> Codec:
@@ -149,8 +165,6 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 def _parse_json(raw: bytes) -> Any:
-    if not raw.strip():
-        return None
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -194,6 +208,27 @@ async def _protect(services: Services, codec: Codec, body: Any, scope: Scope, ca
     call.actions.update(result.actions)
 
 
+def _text_protector(services: Services, scope: Scope, call: Call) -> ProtectTexts:
+    async def protect_texts(texts: Sequence[str]) -> list[str]:
+        items = list(texts)
+        slots = [Slot((index,), text) for index, text in enumerate(items) if text]
+        result = await _guard(protect(items, slots, scope, services.scanner, services.vault))
+        call.entities.update(result.entities)
+        call.actions.update(result.actions)
+        return items
+
+    return protect_texts
+
+
+async def _check_references(services: Services, codec: Codec, body: Any, principal: Principal
+                            ) -> None:
+    """Objects a request builds on (previous response, conversation...) must be ours."""
+    for object_id in codec.referenced_objects(body):
+        if await _guard(services.ledger.owner(principal.tenant, object_id)) is None:
+            raise NotFound(f"no object {object_id!r} for this key's tenant",
+                           code="object_not_found")
+
+
 async def _guard(awaitable: Awaitable[T]) -> T:
     """Turn a protection component's failure into a refusal (fail closed)."""
     try:
@@ -210,11 +245,7 @@ async def _guard(awaitable: Awaitable[T]) -> T:
 
 async def _upstream_error(services: Services, upstream: httpx.Response, restorer: ScopeRestorer,
                           call: Call) -> Response:
-    raw = await read_body(upstream)
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        body = None
+    body = _maybe_json(await read_body(upstream))
     if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
         body = error_body(f"the upstream provider answered with status {upstream.status_code}",
                           "upstream_error", f"upstream_{upstream.status_code}")
@@ -227,22 +258,26 @@ async def _whole(services: Services, upstream: httpx.Response, codec: Codec, req
                  restorer: ScopeRestorer, scope: Scope, matched: RouteMatch | None, call: Call
                  ) -> Response:
     raw = await read_body(upstream)
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
-    if body is None:
-        await _audit(services, call)
-        return Response(raw, status_code=upstream.status_code,
-                        media_type=upstream.headers.get("content-type"))
-    body = await _guard(restorer.body(body, codec.response_json_text_keys(request_body)))
-    _take_usage(body, call)
-    await _ledger(services, scope, codec.created_objects(request_body, body), call)
-    if matched is not None and matched.route.owned and call.method == "DELETE" and (
-            matched.object_id is not None):
-        await _guard(services.ledger.forget(scope.tenant, matched.object_id))
+    content_type = upstream.headers.get("content-type", "")
+    restored = await _guard(codec.restore_body(request_body, RawBody(raw, content_type),
+                                               restorer))
+    response_json = _maybe_json(raw) if "json" in content_type else None
+    _take_usage(response_json, call)
+    await _ledger(services, scope, codec.created_objects(request_body, response_json), call)
+    deleted = matched.deleted_id if matched is not None and call.method == "DELETE" else None
+    if deleted is not None:
+        await _guard(services.ledger.forget(scope.tenant, deleted))
     await _audit(services, call)
-    return _json_response(body, upstream, call)
+    return Response(restored.content, status_code=upstream.status_code,
+                    media_type=restored.content_type or None,
+                    headers=_response_headers(upstream, call))
+
+
+def _maybe_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def _stream(services: Services, upstream: httpx.Response, codec: Codec, request_body: Any,
@@ -324,7 +359,6 @@ def _response_headers(upstream: httpx.Response, call: Call) -> dict[str, str]:
 
 
 def _json_response(body: Any, upstream: httpx.Response, call: Call) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
-                    status_code=upstream.status_code, media_type="application/json",
-                    headers=_response_headers(upstream, call))
+    return Response(dump_json(body), status_code=upstream.status_code,
+                    media_type="application/json", headers=_response_headers(upstream, call))
 

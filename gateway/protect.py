@@ -41,8 +41,12 @@ class _Unit:
 
     slot_index: int
     leaf_path: Path | None
-    text: str
+    original: str
+    text: str = ""
     replacements: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.text = self.original
 
 
 @dataclass(slots=True)
@@ -113,9 +117,9 @@ def _write_back(body: Json, slots: Sequence[Slot], units: list[_Unit],
                 documents: dict[int, Json]) -> None:
     changed_documents: set[int] = set()
     for unit in units:
-        if not unit.replacements:
-            continue
         new_text = _apply(unit.text, unit.replacements)
+        if new_text == unit.original:
+            continue
         if unit.leaf_path is None:
             set_path(body, slots[unit.slot_index].path, new_text)
         elif unit.leaf_path:

@@ -7,6 +7,7 @@ cache in the common case.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable
 from typing import Protocol
 
@@ -77,3 +78,34 @@ class StreamRestorer(Protocol):
     async def on_event(self, event: SSEEvent) -> list[SSEEvent]: ...
 
     async def finish(self) -> list[SSEEvent]: ...
+
+
+class WholeEventStreamRestorer:
+    """For streams whose events each carry whole strings: restore every event fully.
+
+    Used where a family has no delta fields (and as the safe default for
+    passthrough paths): nothing is held back, every token in an event is whole.
+    """
+
+    def __init__(self, restorer: ScopeRestorer, json_text_keys: frozenset[str]) -> None:
+        self._restorer = restorer
+        self._json_text_keys = json_text_keys
+        self.usage: dict[str, int] | None = None
+
+    @property
+    def result(self) -> Json:
+        return None
+
+    async def on_event(self, event: SSEEvent) -> list[SSEEvent]:
+        if event.data is not None and "<" in event.data:
+            try:
+                payload = json.loads(event.data)
+            except ValueError:
+                event.data = await self._restorer.text(event.data)
+                return [event]
+            payload = await self._restorer.body(payload, self._json_text_keys)
+            event.data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        return [event]
+
+    async def finish(self) -> list[SSEEvent]:
+        return []

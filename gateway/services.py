@@ -19,8 +19,8 @@ from vault.db import create_engine
 from .auth import PrincipalCache
 from .keystore import KeyStore
 from .keystore import migrate as migrate_gateway
-from .settings import Settings
 from .routes import Route, build_routes
+from .settings import Settings
 from .upstream import Upstream
 
 
@@ -35,7 +35,7 @@ class Services:
     audit: AuditLog
     keys: KeyStore
     upstream: Upstream
-    routes: list[Route] = field(default_factory=build_routes)
+    routes: list[Route]
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     owns_scanner: bool = True
 
@@ -93,6 +93,7 @@ async def build_services(settings: Settings, *, scanner: Scanner | None = None,
                        checkpoint_every=settings.audit_checkpoint_every,
                        checkpoint_seconds=settings.audit_checkpoint_seconds),
         keys=KeyStore(engine),
+        routes=build_routes(policy),
         upstream=Upstream(settings.upstream_base_url, api_key,
                           timeout=settings.upstream_timeout_seconds,
                           connect_timeout=settings.upstream_connect_timeout_seconds,

@@ -8,16 +8,19 @@ simulator. Every test can read what the provider received from ``provider``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import openai
 import pytest
+from fastapi import FastAPI
 
 from gateway.app import create_app
 from gateway.keystore import KeyStore, Role
 from gateway.server_thread import ServerThread
+from gateway.services import Services
 from gateway.services import open_engine
 from gateway.settings import Settings
 from gateway.simulator import SimulatorState, create_simulator_app
@@ -31,6 +34,12 @@ class Gateway:
     app_key: str
     other_tenant_key: str
     compliance_key: str
+    app: FastAPI
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.app.state.services
+        return services
 
     def client(self, subject: str | None = "customer-42", key: str | None = None,
                **kwargs: object) -> openai.OpenAI:
@@ -75,13 +84,31 @@ def issue_keys(settings: Settings) -> tuple[str, str, str]:
     return keys
 
 
+@contextmanager
+def running_gateway(data_dir: Path, provider_url: str, scanner: Scanner,
+                    **overrides: object) -> Iterator[Gateway]:
+    settings = make_settings(data_dir, provider_url, **overrides)
+    app_key, other_key, compliance_key = issue_keys(settings)
+    app = create_app(settings, scanner=scanner)
+    with ServerThread(app) as server:
+        yield Gateway(server.url, settings, app_key, other_key, compliance_key, app)
+
+
 @pytest.fixture(scope="session")
 def gateway(tmp_path_factory: pytest.TempPathFactory, provider_url: str,
             scanner: Scanner) -> Iterator[Gateway]:
-    settings = make_settings(tmp_path_factory.mktemp("gateway"), provider_url)
-    app_key, other_key, compliance_key = issue_keys(settings)
-    with ServerThread(create_app(settings, scanner=scanner)) as server:
-        yield Gateway(server.url, settings, app_key, other_key, compliance_key)
+    with running_gateway(tmp_path_factory.mktemp("gateway"), provider_url, scanner) as running:
+        yield running
+
+
+@pytest.fixture
+def make_gateway(tmp_path: Path, provider_url: str, scanner: Scanner
+                 ) -> Callable[..., AbstractContextManager[Gateway]]:
+    """A gateway of the test's own, with settings overridden (timeouts, limits, policy)."""
+    def make(**overrides: object) -> AbstractContextManager[Gateway]:
+        return running_gateway(tmp_path / "gw", overrides.pop("provider_url", provider_url),  # type: ignore[arg-type]
+                               scanner, **overrides)
+    return make
 
 
 @pytest.fixture
