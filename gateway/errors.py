@@ -4,9 +4,9 @@
 
     GatewayError                 status, type, code; message never holds a personal value
     ├── BadRequest               400 malformed JSON, wrong field types
-    ├── PolicyBlocked            400 content the policy says must not leave
     ├── Unauthorized             401 missing or unknown gateway key
     ├── Forbidden                403 role may not do this; path blocked by policy
+    ├── PolicyBlocked            403 content the policy says must not leave
     ├── NotFound                 404 no such object for this tenant
     ├── PayloadTooLarge          413
     ├── UnsupportedMediaType     415 file kinds the policy refuses
@@ -48,8 +48,8 @@ class BadRequest(GatewayError):
 
 
 class PolicyBlocked(GatewayError):
-    status = 400
-    error_type = "invalid_request_error"
+    status = 403
+    error_type = "permission_error"
     default_code = "pii_blocked"
 
 

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from audit import AuditError, AuditRecord
+from audit.records import now as audit_now
 from policies import DetectionError
 from vault import Scope, VaultError
 
@@ -43,7 +44,7 @@ from .keystore import Principal
 from .protect import protect
 from .restore import ScopeRestorer
 from .routes import RouteMatch, match_route
-from .services import Services, audit_time
+from .services import Services
 from .slots import Slot
 from .sse import SSEDecoder, SSEEvent
 from .upstream import forwarded_headers, read_body
@@ -77,7 +78,7 @@ class Call:
 
     def record(self) -> AuditRecord:
         return AuditRecord(
-            time=audit_time(), request_id=self.request_id, kind="call",
+            time=audit_now(), request_id=self.request_id, kind="call",
             key_id=self.principal.key_id if self.principal else None,
             tenant=self.principal.tenant if self.principal else None,
             subject=self.subject_pseudonym, method=self.method, path=self.path,

@@ -55,6 +55,11 @@ class Protection:
     actions: Counter[str] = field(default_factory=Counter)
 
 
+# How an action reads in the audit record's ``actions`` counts.
+ACTION_TAKEN = {Action.TOKENIZE: "tokenized", Action.REDACT: "redacted",
+                Action.BLOCK: "blocked", Action.ALLOW: "allowed"}
+
+
 def redaction_marker(entity_type: str) -> str:
     return f"[REDACTED {entity_type}]"
 
@@ -71,7 +76,7 @@ async def protect(body: Json, slots: Sequence[Slot], scope: Scope, scanner: Scan
         for start, end, entity_type, token in known.find(unit.text):
             unit.replacements.append((start, end, token))
             result.entities[entity_type] += 1
-            result.actions[Action.TOKENIZE.value] += 1
+            result.actions[ACTION_TAKEN[Action.TOKENIZE]] += 1
     pre_swapped = [_apply(unit.text, unit.replacements) for unit in units]
     findings = await scanner.scan(pre_swapped)
     to_tokenize: list[tuple[_Unit, Finding, str]] = []
@@ -82,7 +87,7 @@ async def protect(body: Json, slots: Sequence[Slot], scope: Scope, scanner: Scan
             if finding.action is Action.ALLOW or _touches(finding, token_spans):
                 continue
             result.entities[finding.entity_type] += 1
-            result.actions[finding.action.value] += 1
+            result.actions[ACTION_TAKEN[finding.action]] += 1
             if finding.action is Action.BLOCK:
                 raise PolicyBlocked(
                     f"request blocked by policy: it contains {finding.entity_type}")

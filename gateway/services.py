@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import Engine
 
 import audit
 import vault
-from audit import AuditLog, AuditRecord
+from audit import AuditLog
 from policies import Policy, Scanner, load_policy
 from vault import Ledger, Vault
 from vault.db import create_engine
@@ -45,19 +44,6 @@ class Services:
             await self.scanner.aclose()
         await self.audit.aclose()
         self.engine.dispose()
-
-    async def audit_admin(self, request_id: str, action: str, principal_key: str | None,
-                          tenant: str | None, detail: dict[str, str]) -> None:
-        """Record an admin action (key created, export made, erasure step...)."""
-        await self.audit.append(AuditRecord(
-            time=audit_time(), request_id=request_id, kind="admin", key_id=principal_key,
-            tenant=tenant, subject=None, method="ADMIN", path=action, model=None, status=0,
-            latency_ms=0.0, detail=detail))
-
-
-def audit_time() -> str:
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def open_engine(settings: Settings) -> Engine:

@@ -104,7 +104,7 @@ def test_known_values_are_swapped_even_without_detection() -> None:
     actions = run(body, scanner, FakeVault({"Ann Lee": "<PERSON_4>"}))
     assert body["messages"][0]["content"] == "You said: <PERSON_4>"  # type: ignore[index]
     assert scanner.seen == ["You said: <PERSON_4>"]  # detection sees the swapped text
-    assert actions == {"tokenize": 1}
+    assert actions == {"tokenized": 1}
 
 
 def test_finding_overlapping_a_token_is_ignored() -> None:
@@ -117,7 +117,7 @@ def test_redact_and_allow() -> None:
     body = {"messages": [{"role": "user", "content": "Ann and Bob"}]}
     actions = run(body, FakeScanner({"Ann": Action.REDACT, "Bob": Action.ALLOW}), FakeVault())
     assert body["messages"][0]["content"] == "[REDACTED PERSON] and Bob"  # type: ignore[index]
-    assert actions == {"redact": 1}
+    assert actions == {"redacted": 1}
 
 
 def test_block_refuses_without_naming_the_value() -> None:
