@@ -24,7 +24,7 @@ console = Console(stderr=True)
 def _settings() -> Settings:
     try:
         return Settings()
-    except Exception as exc:  # noqa: BLE001 - any settings error ends the command cleanly
+    except Exception as exc:
         console.print(f"[red]invalid settings:[/red] {exc}")
         raise typer.Exit(2) from None
 
@@ -72,19 +72,16 @@ def _audit_key_created(settings: Settings, engine: object, key_id: str, tenant: 
     import asyncio
     import uuid
 
-    from audit import AuditLog, AuditRecord
-
-    from .services import audit_time
+    from audit import AuditLog
+    from audit.records import admin_record
 
     async def append() -> None:
         log = AuditLog(engine, settings.audit_signing_key_path,  # type: ignore[arg-type]
                        settings.audit_origin)
         try:
-            await log.append(AuditRecord(
-                time=audit_time(), request_id=f"cli_{uuid.uuid4().hex}", kind="admin",
-                key_id=key_id, tenant=tenant, subject=None, method="ADMIN",
-                path="keys.create", model=None, status=0, latency_ms=0.0,
-                detail={"role": role.value}))
+            await log.append(admin_record(
+                "keys.create", {"role": role.value}, request_id=f"cli_{uuid.uuid4().hex}",
+                method="CLI", path="/keys/create", key_id=key_id, tenant=tenant))
         finally:
             await log.aclose()
 
@@ -176,3 +173,7 @@ _mount_audit()
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

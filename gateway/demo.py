@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from rich.console import Console
 from rich.panel import Panel
 
@@ -38,7 +39,7 @@ def run_demo(settings: Settings, *, port: int, serve_after: bool) -> int:
     with ServerThread(create_simulator_app(state)) as provider:
         demo_settings = settings.model_copy(update={
             "upstream_base_url": f"{provider.url}/v1",
-            "upstream_api_key": settings.upstream_api_key or "sk-simulated",
+            "upstream_api_key": settings.upstream_api_key or SecretStr("sk-simulated"),
         })
         engine = open_engine(demo_settings)
         key = KeyStore(engine).create("demo", label="piigate demo").secret
