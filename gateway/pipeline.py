@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import anyio
@@ -130,7 +130,7 @@ async def _proxy(services: Services, request: Request, path: str, call: Call) ->
     if upstream.status_code >= 400:
         return await _upstream_error(services, upstream, restorer, call)
     if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-        return _stream(services, upstream, codec, body, restorer, scope, call)
+        return _stream(services, upstream, codec, body, restorer, scope, matched, call)
     return await _whole(services, upstream, codec, body, restorer, scope, matched, call)
 
 
@@ -264,7 +264,8 @@ async def _whole(services: Services, upstream: httpx.Response, codec: Codec, req
                                                restorer))
     response_json = _maybe_json(raw) if "json" in content_type else None
     _take_usage(response_json, call)
-    await _ledger(services, scope, codec.created_objects(request_body, response_json), call)
+    await _ledger(services, scope, _children_of(
+        matched, codec.created_objects(request_body, response_json)), call)
     deleted = matched.deleted_id if matched is not None and call.method == "DELETE" else None
     if deleted is not None:
         await _guard(services.ledger.forget(scope.tenant, deleted))
@@ -282,7 +283,8 @@ def _maybe_json(raw: bytes) -> Any:
 
 
 def _stream(services: Services, upstream: httpx.Response, codec: Codec, request_body: Any,
-            restorer: ScopeRestorer, scope: Scope, call: Call) -> Response:
+            restorer: ScopeRestorer, scope: Scope, matched: RouteMatch | None,
+            call: Call) -> Response:
     stream_restorer = codec.stream_restorer(request_body, restorer)
 
     async def events() -> AsyncIterator[bytes]:
@@ -299,8 +301,8 @@ def _stream(services: Services, upstream: httpx.Response, codec: Codec, request_
                 yield out.encode()
             call.usage = stream_restorer.usage or {}
             with anyio.CancelScope(shield=True):
-                await _ledger(services, scope, codec.created_objects(
-                    request_body, stream_restorer.result), call)
+                await _ledger(services, scope, _children_of(matched, codec.created_objects(
+                    request_body, stream_restorer.result)), call)
                 await _audit(services, call)
         except (httpx.TransportError, GatewayError) as exc:
             call.status = exc.status if isinstance(exc, GatewayError) else 502
@@ -324,6 +326,19 @@ def _take_usage(body: Any, call: Call) -> None:
     usage = body.get("usage") if isinstance(body, dict) else None
     if isinstance(usage, dict):
         call.usage = {k: v for k, v in usage.items() if isinstance(v, int)}
+
+
+def _children_of(matched: RouteMatch | None, objects: list[ObjectRef]) -> list[ObjectRef]:
+    """Objects created below an owned path (a conversation's new items) are its children.
+
+    Some answers name only the objects, not their parent (the path does); a
+    parent the codec found in the answer itself is kept.
+    """
+    parent = matched.object_id if matched is not None and matched.route.owned else None
+    if parent is None:
+        return objects
+    return [ref if ref.parent_id is not None or ref.upstream_id == parent
+            else replace(ref, parent_id=parent) for ref in objects]
 
 
 async def _ledger(services: Services, scope: Scope, objects: list[ObjectRef], call: Call

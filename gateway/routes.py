@@ -8,16 +8,9 @@ from dataclasses import dataclass
 from policies import Policy
 
 from .codecs.base import Codec
-from .codecs.assistants import routes as assistants_routes
 from .codecs.chat import ChatCodec
 from .codecs.conversations import routes as conversations_routes
 from .codecs.responses import routes as responses_routes
-from .codecs.batches import routes as batches_routes
-from .codecs.completions import routes as completions_routes
-from .codecs.embeddings import routes as embeddings_routes
-from .codecs.files import routes as files_routes
-from .codecs.misc import routes as misc_routes
-from .codecs.vector_stores import routes as vector_stores_routes
 
 _ID_CHARS = r"[A-Za-z0-9_\-.:]+"
 
@@ -62,15 +55,8 @@ def build_routes(policy: Policy) -> list[Route]:
         route("GET", "chat/completions", chat),
         route("GET POST DELETE", "chat/completions/{id}", chat),
         route("GET", "chat/completions/{id}/messages", chat),
-        *assistants_routes(),
         *responses_routes(),
         *conversations_routes(),
-        *files_routes(policy),
-        *batches_routes(),
-        *vector_stores_routes(),
-        *embeddings_routes(policy),
-        *completions_routes(),
-        *misc_routes(),
     ]
 
 

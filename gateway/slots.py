@@ -33,12 +33,16 @@ class StructuralKeys:
     json_text: frozenset[str] = frozenset({"arguments"})
 
     def is_structural(self, path: Path) -> bool:
-        key = path[-1]
+        """A string is structural if the key that holds it (or holds its list) is."""
+        named = path
+        while named and not isinstance(named[-1], str):
+            named = named[:-1]  # ["a", "b"] under a structural key: each element is too
+        key = named[-1] if named else None
         if not isinstance(key, str):
             return False
         if key in self.keys:
             return True
-        parent = _parent_key(path)
+        parent = _parent_key(named)
         return parent is not None and (parent, key) in self.pairs
 
 

@@ -3,7 +3,9 @@
 The output echoes the last user input as an ``output_text`` carrying one
 ``url_citation`` whose ``start_index``/``end_index`` span the echoed part, so
 a test sees the gateway shift annotation offsets when a restored value is
-longer or shorter than its token.
+longer or shorter than its token. With a custom (free-form) tool offered and
+no function tool, the answer is a ``custom_tool_call`` whose ``input`` is the
+user text.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def output_for(
     found = last_user_text(items)
     text = found if found is not None else last_user_text(history) or ""
     function_name = _function_call(body, last)
+    custom_name = _custom_call(body, last)
     output: list[JsonObject] = []
     if body.get("reasoning"):
         output.append(_reasoning(text))
@@ -69,6 +72,8 @@ def output_for(
         output.append(_message({"type": "refusal", "refusal": refusal_text(text)}))
     elif function_name is not None:
         output.append(_function_call_item(function_name, text))
+    elif custom_name is not None:
+        output.append(_custom_call_item(custom_name, text))
     elif _format_type(body) in ("json_schema", "json_object"):
         part = {"type": "output_text", "text": json.dumps({"echo": text}), "annotations": []}
         output.append(_message({**part, "logprobs": []}))
@@ -86,6 +91,18 @@ def _function_call(body: JsonObject, last: JsonObject) -> str | None:
     if isinstance(choice, dict) and choice.get("type") == "function" and choice.get("name"):
         return str(choice["name"])
     return str(tool.get("name", ""))
+
+
+def _custom_call(body: JsonObject, last: JsonObject) -> str | None:
+    """The first custom tool's name, when the model should call it."""
+    is_user = last.get("type") == "message" and last.get("role") == "user"
+    tools = body.get("tools")
+    if body.get("tool_choice") == "none" or not is_user or not isinstance(tools, list):
+        return None
+    for tool in tools:
+        if isinstance(tool, dict) and tool.get("type") == "custom" and tool.get("name"):
+            return str(tool["name"])
+    return None
 
 
 def _format_type(body: JsonObject) -> Any:
@@ -126,6 +143,17 @@ def _function_call_item(name: str, text: str) -> JsonObject:
         "call_id": new_id("call_"),
         "name": name,
         "arguments": query_arguments(text),
+        "status": "completed",
+    }
+
+
+def _custom_call_item(name: str, text: str) -> JsonObject:
+    return {
+        "type": "custom_tool_call",
+        "id": new_id("ctc_", 48),
+        "call_id": new_id("call_"),
+        "name": name,
+        "input": text,
         "status": "completed",
     }
 

@@ -54,6 +54,10 @@ def _item(seq: _Sequence, index: int, item: JsonObject) -> None:
             item={**item, "arguments": "", "status": "in_progress"},
         )
         _function_arguments(seq, index, item)
+    elif kind == "custom_tool_call":
+        opened = {**item, "input": "", "status": "in_progress"}
+        seq.emit("response.output_item.added", output_index=index, item=opened)
+        _custom_input(seq, index, item)
     else:
         seq.emit("response.output_item.added", output_index=index, item=_opened(item, "summary"))
         for summary_index, part in enumerate(item["summary"]):
@@ -102,6 +106,13 @@ def _function_arguments(seq: _Sequence, index: int, item: JsonObject) -> None:
         name=item["name"],
         arguments=item["arguments"],
     )
+
+
+def _custom_input(seq: _Sequence, index: int, item: JsonObject) -> None:
+    where = {"item_id": item["id"], "output_index": index}
+    for piece in pieces(item["input"], seq.piece_size):
+        seq.emit("response.custom_tool_call_input.delta", **where, delta=piece)
+    seq.emit("response.custom_tool_call_input.done", **where, input=item["input"])
 
 
 def _summary_part(seq: _Sequence, index: int, item_id: str, summary_index: int, part: Any) -> None:

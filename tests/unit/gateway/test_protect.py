@@ -125,3 +125,10 @@ def test_block_refuses_without_naming_the_value() -> None:
     with pytest.raises(PolicyBlocked) as raised:
         run(body, FakeScanner({"Ann": Action.BLOCK}), FakeVault())
     assert "Ann" not in str(raised.value) and "PERSON" in str(raised.value)
+
+
+def test_lists_under_a_structural_key_are_structural() -> None:
+    body = {"model": "m", "include": ["Ann.results"], "stop": ["Ann"]}
+    run(body, FakeScanner({"Ann": Action.TOKENIZE}), FakeVault())
+    assert body["include"] == ["Ann.results"]
+    assert body["stop"] == ["<PERSON_1>"]

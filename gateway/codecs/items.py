@@ -1,0 +1,197 @@
+"""Response items, shared by the Responses and Conversations codecs.
+
+A conversation item IS a response item (the same messages, function calls,
+tool outputs and reasoning), so both families scan the same structural keys
+and restore answers the same way. The one thing a plain walk over strings
+gets wrong is ``output_text``: its annotations point into the text by
+character offset, so when a restored value is longer or shorter than its
+token every annotation after it must move. Offsets are computed from the
+token spans of the upstream text (``find_tokens``) and the length of each
+restored value; the vault is asked per distinct token, from its cache.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vault.tokens import find_tokens
+
+from ..restore import ScopeRestorer
+from ..slots import Json, Path, PathItem, Slot, StructuralKeys, request_slots
+from .base import COMMON_STRUCTURAL, FUNCTION_NAME_PAIRS, RawBody, dump_json
+
+ITEM_STRUCTURAL = StructuralKeys(
+    COMMON_STRUCTURAL | {
+        "conversation",       # a conversation id (or {"id": ...})
+        "tool_choice",        # "auto" | "none" | "required" when given as a string
+        "phase",              # "commentary" | "final_answer" on assistant messages
+        "container_id", "approval_request_id", "first_id", "last_id",
+        # Where a remote MCP tool lives: tokenizing the address would cut the tool off.
+        "server_url", "server_label", "connector_id",
+        # Opaque ciphertext of reasoning the provider gave back: it holds no
+        # plain text, and changing one character of it breaks the next turn.
+        "encrypted_content",
+    },
+    FUNCTION_NAME_PAIRS | {
+        ("input", "name"),        # function_call / custom_tool_call items in input
+        ("items", "name"),        # the same items added to a conversation
+        ("output", "name"),       # ... and in a response's output
+        ("tools", "name"),        # Responses tools are flat: {"type": "function", "name"}
+        ("tool_choice", "name"),
+        ("format", "name"),       # text.format json_schema name
+        ("reasoning", "summary"), # reasoning.summary: "auto" | "concise" | "detailed"
+    },
+)
+# Keys whose string value is JSON text in answers: function and MCP call arguments.
+JSON_TEXT_KEYS = ITEM_STRUCTURAL.json_text
+STRUCTURED_FORMATS = frozenset({"json_schema", "json_object"})
+
+
+def item_request_slots(body: Json) -> list[Slot]:
+    """Every user string of a Responses-family request.
+
+    Also leaves out the elements of a list held by a structural key:
+    ``include: ["file_search_call.results"]`` would otherwise be scanned, and
+    detection reads ``call.results`` as a URL, which breaks the request.
+    """
+    return [slot for slot in request_slots(body, ITEM_STRUCTURAL)
+            if not _in_structural_list(slot.path)]
+
+
+def _in_structural_list(path: Path) -> bool:
+    """``path`` is a list element (of a list...) right below a structural key."""
+    end = len(path)
+    while end and isinstance(path[end - 1], int):
+        end -= 1
+    return 0 < end < len(path) and path[end - 1] in ITEM_STRUCTURAL.keys
+
+
+def wants_json_text(document: Json) -> bool:
+    """Structured outputs put JSON in ``output_text``: restored values must be escaped.
+
+    ``document`` is a Responses request or a response object; both carry the
+    format under ``text.format.type``.
+    """
+    text = document.get("text") if isinstance(document, dict) else None
+    text_format = text.get("format") if isinstance(text, dict) else None
+    return isinstance(text_format, dict) and text_format.get("type") in STRUCTURED_FORMATS
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """The token at ``[start, end)`` of the upstream text became ``length`` characters."""
+
+    start: int
+    end: int
+    length: int
+
+
+def shift_offset(offset: int, edits: Sequence[Edit], *, closing: bool) -> int:
+    """Where ``offset`` of the upstream text lands in the restored text.
+
+    An offset strictly inside a token (a provider should not produce one)
+    widens to the whole restored value: the start of it for an opening
+    offset, its end for a closing one.
+    """
+    moved = 0
+    for edit in edits:
+        if edit.end <= offset:
+            moved += edit.length - (edit.end - edit.start)
+        elif edit.start < offset:
+            return edit.start + moved + (edit.length if closing else 0)
+        else:
+            break
+    return offset + moved
+
+
+def shift_annotation(annotation: Json, edits: Sequence[Edit]) -> None:
+    if not isinstance(annotation, dict) or not edits:
+        return
+    for key, closing in (("start_index", False), ("end_index", True)):
+        value = annotation.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            annotation[key] = shift_offset(value, edits, closing=closing)
+
+
+async def restore_with_edits(restorer: ScopeRestorer, text: str, *, json_escaped: bool = False
+                             ) -> tuple[str, list[Edit]]:
+    """Restore ``text`` and say where its length changed (for annotation offsets)."""
+    values: dict[str, str] = {}
+    pieces: list[str] = []
+    edits: list[Edit] = []
+    cursor = 0
+    for match in find_tokens(text):
+        token = match.group()
+        if token not in values:
+            values[token] = await restorer.text(token, json_escaped)
+        value = values[token]
+        pieces += [text[cursor:match.start()], value]
+        cursor = match.end()
+        if value != token:
+            edits.append(Edit(match.start(), match.end(), len(value)))
+    pieces.append(text[cursor:])
+    return "".join(pieces), edits
+
+
+class DocumentRestorer:
+    """Restores every string of a Responses-family answer exactly once.
+
+    Fail safe like :func:`gateway.slots.restore_strings` (a field the provider
+    adds tomorrow is restored too), plus: ``output_text`` parts move their
+    annotations, and their text is JSON-escaped for structured outputs.
+    """
+
+    __slots__ = ("_json_output_text", "_restorer")
+
+    def __init__(self, restorer: ScopeRestorer, *, json_output_text: bool = False) -> None:
+        self._restorer = restorer
+        self._json_output_text = json_output_text
+
+    async def restore(self, node: Json, key: PathItem | None = None) -> Json:
+        if isinstance(node, str):
+            if "<" not in node:
+                return node
+            return await self._restorer.text(node, isinstance(key, str) and key in JSON_TEXT_KEYS)
+        if isinstance(node, dict):
+            skip = await self._output_text(node)
+            for name, value in node.items():
+                if name not in skip:
+                    node[name] = await self.restore(value, name)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                node[index] = await self.restore(value, key)
+        return node
+
+    async def _output_text(self, node: dict[str, Json]) -> frozenset[str]:
+        """Restore an ``output_text`` part's text and shift its annotations."""
+        text = node.get("text")
+        if node.get("type") != "output_text" or not isinstance(text, str):
+            return frozenset()
+        node["text"], edits = await restore_with_edits(
+            self._restorer, text, json_escaped=self._json_output_text)
+        for annotation in node.get("annotations") or []:
+            shift_annotation(annotation, edits)
+        return frozenset({"text"})
+
+
+async def restore_answer(request: Json, body: RawBody, restorer: ScopeRestorer) -> RawBody:
+    """A whole Responses or Conversations answer; one that is not JSON is left as it is."""
+    try:
+        document = json.loads(body.content) if body.content else None
+    except ValueError:
+        return body
+    if document is None:
+        return body
+    json_text = wants_json_text(request) or wants_json_text(document)
+    document = await DocumentRestorer(restorer, json_output_text=json_text).restore(document)
+    return RawBody(dump_json(document), "application/json")
+
+
+def item_ids(items: Json) -> list[str]:
+    """Ids of the items of a list (created conversation items, a response's output)."""
+    if not isinstance(items, list):
+        return []
+    return [item["id"] for item in items
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]]

@@ -1,0 +1,273 @@
+"""The Responses API (``/v1/responses``): requests, stored responses and their stream.
+
+Requests are scanned like every family (every string but the structural
+ones; function-call ``arguments`` leaf by leaf). A response built on a
+previous response or on a conversation names an upstream object, which must
+belong to the caller's tenant before anything is sent. Answers are restored
+with :class:`~gateway.codecs.items.DocumentRestorer` (annotation offsets
+follow restored values); the stream by :class:`ResponsesStreamRestorer`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import TYPE_CHECKING, Any, cast
+
+from ..restore import DeltaBuffers, ScopeRestorer
+from ..slots import Json, Slot
+from ..sse import SSEEvent
+from .base import JsonCodec, ObjectRef, RawBody
+from .items import (
+    ITEM_STRUCTURAL,
+    DocumentRestorer,
+    item_ids,
+    item_request_slots,
+    restore_answer,
+    restore_with_edits,
+    shift_annotation,
+    wants_json_text,
+)
+
+if TYPE_CHECKING:
+    from ..routes import Route
+
+# Deltas that carry base64 audio, not text: passed on untouched.
+_BINARY_DELTAS = frozenset({"response.audio.delta", "response.output_audio.delta"})
+# Deltas whose text is JSON: restored values are JSON-escaped.
+_JSON_DELTAS = frozenset({"response.function_call_arguments", "response.mcp_call_arguments"})
+_OUTPUT_TEXT = "response.output_text"
+# Where a delta belongs inside the response; one holdback per place and kind.
+_PLACE = ("output_index", "content_index", "summary_index", "command_index")
+# Events after which no delta of any stream may follow: everything held goes out first.
+_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed",
+                       "response.cancelled", "error"})
+_LIFECYCLE = frozenset({"response.created", "response.queued", "response.in_progress",
+                        "response.completed", "response.incomplete", "response.failed"})
+# A part/item closing flushes the deltas at or below it.
+_CLOSING = {"response.content_part.done": ("output_index", "content_index"),
+            "response.reasoning_summary_part.done": ("output_index", "summary_index"),
+            "response.output_item.done": ("output_index",)}
+
+Place = tuple[Any, ...]
+Key = tuple[str, Place, str | None]  # (event kind without ".delta", place, delta field)
+
+
+def conversation_of(request: Json) -> str | None:
+    value = request.get("conversation") if isinstance(request, dict) else None
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+class ResponsesCodec(JsonCodec):
+    family = "responses"
+    structural = ITEM_STRUCTURAL
+
+    def request_slots(self, body: Json) -> list[Slot]:
+        return item_request_slots(body)
+
+    def referenced_objects(self, body: Json) -> list[str]:
+        if not isinstance(body, dict):
+            return []
+        previous = body.get("previous_response_id")
+        referenced = [previous] if isinstance(previous, str) and previous else []
+        conversation = conversation_of(body)
+        return referenced + ([conversation] if conversation else [])
+
+    async def restore_body(self, request: Json, body: RawBody, restorer: ScopeRestorer
+                           ) -> RawBody:
+        return await restore_answer(request, body, restorer)
+
+    def stream_restorer(self, request: Json, restorer: ScopeRestorer
+                        ) -> ResponsesStreamRestorer:
+        return ResponsesStreamRestorer(restorer, json_output_text=wants_json_text(request))
+
+    def created_objects(self, request: Json, response: Json) -> list[ObjectRef]:
+        """A stored response; the output items it appended to a conversation."""
+        if not (isinstance(request, dict) and isinstance(response, dict)
+                and response.get("object") == "response" and isinstance(response.get("id"), str)):
+            return []
+        stored = response.get("store")
+        if not isinstance(stored, bool):
+            stored = request.get("store", True) is not False
+        conversation = conversation_of(request) or conversation_of(response)
+        objects = [ObjectRef("response", response["id"], conversation)] if stored else []
+        if conversation:
+            objects += [ObjectRef("conversation_item", item_id, conversation)
+                        for item_id in item_ids(response.get("output"))]
+        return objects
+
+
+class _Sequencer:
+    """Keeps ``sequence_number`` strictly increasing once extra deltas are inserted.
+
+    Upstream numbers are kept while nothing was inserted, then shifted by the
+    number of inserted events, so a client's ``starting_after`` stays close.
+    """
+
+    __slots__ = ("_last", "_offset")
+
+    def __init__(self) -> None:
+        self._last: int | None = None
+        self._offset = 0
+
+    def number(self, payload: dict[str, Any], *, inserted: bool) -> None:
+        upstream = payload.get("sequence_number")
+        if not isinstance(upstream, int) or isinstance(upstream, bool):
+            return
+        following = 0 if self._last is None else self._last + 1
+        if inserted:
+            number = following
+            self._offset += 1
+        else:
+            number = max(upstream + self._offset, following)
+            self._offset = number - upstream
+        payload["sequence_number"] = self._last = number
+
+
+class ResponsesStreamRestorer:
+    """Restores a Responses event stream.
+
+    Every ``*.delta`` with text goes through a holdback per (kind, output item,
+    content/summary/command part[, delta field]); what is held is sent as one
+    extra delta event just before the matching ``*.done`` (or before the part,
+    item or response closes, or at stream end). Every other event carries
+    whole strings and is restored in full. ``result`` is the last response
+    object seen (ids for the ledger), ``usage`` its usage.
+    """
+
+    def __init__(self, restorer: ScopeRestorer, *, json_output_text: bool) -> None:
+        self._restorer = restorer
+        self._json_output_text = json_output_text
+        self._buffers = DeltaBuffers()
+        self._templates: dict[Key, tuple[str | None, dict[str, Any]]] = {}
+        self._part_text: dict[Place, str] = {}
+        self._sequence = _Sequencer()
+        self._response: dict[str, Any] | None = None
+        self.usage: dict[str, int] | None = None
+
+    @property
+    def result(self) -> Json:
+        return self._response
+
+    async def on_event(self, event: SSEEvent) -> list[SSEEvent]:
+        if event.data is None:
+            return [event]
+        try:
+            payload = json.loads(event.data)
+        except ValueError:
+            event.data = await self._restorer.text(event.data)
+            return [event]
+        if not isinstance(payload, dict):
+            return [event]
+        kind = payload.get("type") if isinstance(payload.get("type"), str) else event.event
+        kind = kind or ""
+        out: list[SSEEvent] = []
+        if kind.endswith(".delta"):
+            if kind not in _BINARY_DELTAS:
+                await self._delta(kind.removesuffix(".delta"), event.event, payload)
+        else:
+            out = await self._flush(self._closed_by(kind, payload))
+            await self._whole(kind, payload)
+        self._sequence.number(payload, inserted=False)
+        event.data = _dump(payload)
+        return [*out, event]
+
+    async def finish(self) -> list[SSEEvent]:
+        return await self._flush(self._pending())
+
+    def _pending(self) -> list[Key]:
+        return [cast(Key, key) for key in self._buffers.pending_keys()]
+
+    async def _delta(self, base: str, name: str | None, payload: dict[str, Any]) -> None:
+        place = tuple(payload.get(field) for field in _PLACE)
+        piece = payload.get("delta")
+        if isinstance(piece, str):
+            if base == _OUTPUT_TEXT:
+                self._part_text[place] = self._part_text.get(place, "") + piece
+            payload["delta"] = await self._feed((base, place, None), name, payload, piece)
+        elif isinstance(piece, dict):  # shell output: {"stdout": ..., "stderr": ...}
+            for field, value in piece.items():
+                if isinstance(value, str):
+                    piece[field] = await self._feed((base, place, field), name, payload, value)
+
+    async def _feed(self, key: Key, name: str | None,
+                    payload: dict[str, Any], piece: str) -> str:
+        self._templates[key] = (name, payload)
+        ready = self._buffers.feed(key, piece)
+        return await self._restorer.text(ready, self._escaped(key[0]))
+
+    def _escaped(self, base: str) -> bool:
+        return base in _JSON_DELTAS or (base == _OUTPUT_TEXT and self._json_output_text)
+
+    def _closed_by(self, kind: str, payload: dict[str, Any]) -> list[Key]:
+        """The pending delta streams that must be complete before this event."""
+        pending = self._pending()
+        if kind in _TERMINAL:
+            return pending
+        if kind.endswith(".done") and kind not in _CLOSING:
+            base = kind.removesuffix(".done")
+            place = tuple(payload.get(field) for field in _PLACE)
+            return [key for key in pending if key[:2] == (base, place)]
+        fields = _CLOSING.get(kind)
+        if fields is None:
+            return []
+        where = {field: payload.get(field) for field in fields}
+        return [key for key in pending
+                if all(key[1][_PLACE.index(f)] == v for f, v in where.items())]
+
+    async def _flush(self, keys: list[Key]) -> list[SSEEvent]:
+        out: list[SSEEvent] = []
+        for key in keys:
+            base, _, field = key
+            text = await self._restorer.text(self._buffers.flush(key), self._escaped(base))
+            name, template = self._templates[key]
+            payload = copy.deepcopy(template)
+            payload["delta"] = {field: text} if field is not None else text
+            payload.pop("obfuscation", None)
+            if "logprobs" in payload:
+                payload["logprobs"] = []
+            self._sequence.number(payload, inserted=True)
+            out.append(SSEEvent(data=_dump(payload), event=name))
+        return out
+
+    async def _whole(self, kind: str, payload: dict[str, Any]) -> None:
+        done_text = kind == "response.output_text.done" and isinstance(payload.get("text"), str)
+        if done_text:
+            payload["text"] = await self._restorer.text(payload["text"], self._json_output_text)
+        elif kind == "response.output_text.annotation.added":
+            place = tuple(payload.get(field) for field in _PLACE)
+            _, edits = await restore_with_edits(self._restorer, self._part_text.get(place, ""),
+                                                json_escaped=self._json_output_text)
+            shift_annotation(payload.get("annotation"), edits)
+        response = payload.get("response")
+        if kind not in _LIFECYCLE or not isinstance(response, dict):
+            response = None
+        self._json_output_text = self._json_output_text or wants_json_text(response)
+        restorer = DocumentRestorer(self._restorer, json_output_text=self._json_output_text)
+        for name, value in payload.items():
+            if not (done_text and name == "text"):
+                payload[name] = await restorer.restore(value, name)
+        if response is not None:
+            self._response = response
+            usage = response.get("usage")
+            if isinstance(usage, dict):
+                self.usage = {k: v for k, v in usage.items() if isinstance(v, int)}
+
+
+def _dump(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def routes() -> list[Route]:
+    # Imported here: gateway.routes imports every family's routes() at its top.
+    from ..routes import route
+
+    codec = ResponsesCodec()
+    return [
+        route("POST", "responses", codec),
+        route("GET DELETE", "responses/{id}", codec),
+        route("GET", "responses/{id}/input_items", codec),
+        route("POST", "responses/{id}/cancel", codec),
+    ]
