@@ -11,6 +11,12 @@ from .codecs.base import Codec
 from .codecs.chat import ChatCodec
 from .codecs.conversations import routes as conversations_routes
 from .codecs.responses import routes as responses_routes
+from .codecs.batches import routes as batches_routes
+from .codecs.completions import routes as completions_routes
+from .codecs.embeddings import routes as embeddings_routes
+from .codecs.files import routes as files_routes
+from .codecs.misc import routes as misc_routes
+from .codecs.vector_stores import routes as vector_stores_routes
 
 _ID_CHARS = r"[A-Za-z0-9_\-.:]+"
 
@@ -57,6 +63,12 @@ def build_routes(policy: Policy) -> list[Route]:
         route("GET", "chat/completions/{id}/messages", chat),
         *responses_routes(),
         *conversations_routes(),
+        *files_routes(policy),
+        *batches_routes(),
+        *vector_stores_routes(),
+        *embeddings_routes(policy),
+        *completions_routes(),
+        *misc_routes(),
     ]
 
 

@@ -1,0 +1,113 @@
+"""Vector stores (``/v1/vector_stores``): stores, their files, file batches, search.
+
+Every free string is scanned by the shared default: store names, descriptions,
+metadata, file attributes, search queries and filter values. Filter *keys*
+name attributes, whose keys are never scanned either, so they stay as sent
+and a filter still matches. Tokens in attributes and filters come from the
+store owner's scope (every path below names the store), so a tokenized filter
+value matches the tokenized attribute it was meant to match.
+
+Search results (``content[].text``, ``attributes``, ``search_query``) and file
+contents are restored by the shared JSON default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from ..slots import Json, Path, Slot, StructuralKeys
+from .base import COMMON_STRUCTURAL, FUNCTION_NAME_PAIRS, JsonCodec, ObjectRef
+
+if TYPE_CHECKING:
+    from ..routes import Route
+
+_DELETED = ("vector_store.deleted", "vector_store.file.deleted")
+# The spec's enum says "files_batch", its description and examples "file_batch".
+_FILE_BATCH = ("vector_store.files_batch", "vector_store.file_batch")
+
+
+def vector_store_file_id(store_id: str, file_id: str) -> str:
+    """Ledger id of a file attached to a store (the file itself has its own entry)."""
+    return f"{store_id}/{file_id}"
+
+
+def _file_ids(body: dict[str, Any]) -> list[str]:
+    ids = [body["file_id"]] if isinstance(body.get("file_id"), str) else []
+    ids.extend(item for item in body.get("file_ids") or [] if isinstance(item, str))
+    ids.extend(item["file_id"] for item in body.get("files") or []
+               if isinstance(item, dict) and isinstance(item.get("file_id"), str))
+    return ids
+
+
+class VectorStoresCodec(JsonCodec):
+    family = "vector_stores"
+    structural = StructuralKeys(
+        COMMON_STRUCTURAL | {"anchor"},
+        FUNCTION_NAME_PAIRS | {("filters", "key")})
+
+    def request_slots(self, body: Json) -> list[Slot]:
+        return [slot for slot in super().request_slots(body)
+                if not _listed_under(slot.path, self.structural.keys)]
+
+    def referenced_objects(self, body: Json) -> list[str]:
+        """Files put into a store must be this tenant's."""
+        return _file_ids(body) if isinstance(body, dict) else []
+
+    def created_objects(self, request: Json, response: Json) -> list[ObjectRef]:
+        if not isinstance(response, dict) or not isinstance(response.get("id"), str):
+            return []
+        kind = response.get("object")
+        attached = _file_ids(request) if isinstance(request, dict) else []
+        if kind == "vector_store":
+            store_id = response["id"]
+            return [ObjectRef("vector_store", store_id), *_attached(store_id, attached)]
+        store_id = response.get("vector_store_id")
+        if not isinstance(store_id, str) or kind in _DELETED:
+            return []
+        if kind == "vector_store.file":
+            return _attached(store_id, [response["id"]])
+        if kind in _FILE_BATCH:
+            return _attached(store_id, attached)
+        return []
+
+
+def _listed_under(path: Path, keys: frozenset[str]) -> bool:
+    """An item of a list under a structural key (``file_ids[0]``) is an id too.
+
+    The shared slot walker only looks at a string's own key, which a list item
+    does not have; without this a file id detection happened to flag would
+    reach the provider tokenized and name no file.
+    """
+    index = len(path) - 1
+    while index >= 0 and isinstance(path[index], int):
+        index -= 1
+    return index < len(path) - 1 and index >= 0 and path[index] in keys
+
+
+def _attached(store_id: str, file_ids: list[str]) -> list[ObjectRef]:
+    return [ObjectRef("vector_store_file", vector_store_file_id(store_id, file_id), store_id)
+            for file_id in file_ids]
+
+
+def routes() -> list[Route]:
+    from ..routes import route
+
+    codec = VectorStoresCodec()
+    # A DELETE on a store's file detaches it; the pipeline would forget the
+    # ledger entry named by the path's last id, which is the *file's* own entry
+    # (the attachment is recorded as "<store>/<file>"), so it must not.
+    detach = dataclasses.replace(
+        route("GET POST DELETE", "vector_stores/{id}/files/{child}", codec), names_object=False)
+    return [
+        route("GET POST", "vector_stores", codec),
+        route("GET POST DELETE", "vector_stores/{id}", codec),
+        route("GET POST", "vector_stores/{id}/files", codec),
+        detach,
+        route("GET", "vector_stores/{id}/files/{child}/content", codec),
+        route("POST", "vector_stores/{id}/file_batches", codec),
+        route("GET", "vector_stores/{id}/file_batches/{child}", codec),
+        route("POST", "vector_stores/{id}/file_batches/{child}/cancel", codec),
+        route("GET", "vector_stores/{id}/file_batches/{child}/files", codec),
+        route("POST", "vector_stores/{id}/search", codec),
+    ]

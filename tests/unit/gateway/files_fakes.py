@@ -1,0 +1,41 @@
+"""A stand-in for the pipeline's ``protect_texts``: swaps known values, records texts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gateway.codecs.base import RawBody
+from gateway.multipart import Part, build_form, parse_form
+
+VALUES = {"John Smith": "<PERSON_1>", "john.smith@example.com": "<EMAIL_ADDRESS_1>",
+          '"Quoted" Jane': "<PERSON_2>"}
+
+
+class FakeProtector:
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    async def __call__(self, texts: Sequence[str]) -> list[str]:
+        self.calls.append(list(texts))
+        out = []
+        for text in texts:
+            for value, token in VALUES.items():
+                text = text.replace(value, token)
+            out.append(text)
+        return out
+
+    @property
+    def texts(self) -> list[str]:
+        return [text for call in self.calls for text in call]
+
+
+def upload(data: bytes, filename: str = "notes.txt", purpose: str = "assistants",
+           content_type: str = "text/plain") -> RawBody:
+    body, form_type = build_form([Part("purpose", purpose.encode()),
+                                  Part("file", data, filename, content_type)])
+    return RawBody(body, form_type)
+
+
+def file_part(body: RawBody) -> Part:
+    parts = parse_form(body.content, body.content_type)
+    return next(part for part in parts if part.filename is not None)
