@@ -7,15 +7,16 @@ from dataclasses import dataclass
 
 from policies import Policy
 
+from .codecs.assistants import routes as assistants_routes
 from .codecs.base import Codec
-from .codecs.chat import ChatCodec
-from .codecs.conversations import routes as conversations_routes
-from .codecs.responses import routes as responses_routes
 from .codecs.batches import routes as batches_routes
+from .codecs.chat import ChatCodec
 from .codecs.completions import routes as completions_routes
+from .codecs.conversations import routes as conversations_routes
 from .codecs.embeddings import routes as embeddings_routes
 from .codecs.files import routes as files_routes
 from .codecs.misc import routes as misc_routes
+from .codecs.responses import routes as responses_routes
 from .codecs.vector_stores import routes as vector_stores_routes
 
 _ID_CHARS = r"[A-Za-z0-9_\-.:]+"
@@ -31,6 +32,10 @@ class Route:
     owned: bool = False
     # The path ends with the object it names, so a DELETE on it removes that object.
     names_object: bool = False
+    # A top-level listing of the provider's own catalogue (models), not of objects
+    # tenants created: shown whole. Every other top-level listing is cut down to
+    # the caller's tenant's objects, because all tenants share one provider account.
+    public_listing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +50,13 @@ class RouteMatch:
         return (self.child_id or self.object_id) if self.route.names_object else None
 
 
-def route(methods: str, path: str, codec: Codec) -> Route:
+def route(methods: str, path: str, codec: Codec, *, public_listing: bool = False) -> Route:
     """``path`` is relative to ``/v1/``; ``{id}`` names an owned object, ``{child}`` a part."""
     regex = re.compile("^" + path.replace("{id}", f"(?P<object>{_ID_CHARS})").replace(
         "{child}", f"(?P<child>{_ID_CHARS})") + "$")
     return Route(frozenset(methods.split()), regex, codec, owned="{id}" in path,
-                 names_object=path.endswith(("{id}", "{child}")))
+                 names_object=path.endswith(("{id}", "{child}")),
+                 public_listing=public_listing)
 
 
 def build_routes(policy: Policy) -> list[Route]:
@@ -61,6 +67,7 @@ def build_routes(policy: Policy) -> list[Route]:
         route("GET", "chat/completions", chat),
         route("GET POST DELETE", "chat/completions/{id}", chat),
         route("GET", "chat/completions/{id}/messages", chat),
+        *assistants_routes(),
         *responses_routes(),
         *conversations_routes(),
         *files_routes(policy),
