@@ -260,6 +260,8 @@ async def _whole(services: Services, upstream: httpx.Response, codec: Codec, req
                  ) -> Response:
     raw = await read_body(upstream)
     content_type = upstream.headers.get("content-type", "")
+    if _is_tenant_listing(matched, call):
+        raw = await _own_objects_only(services, scope.tenant, raw)
     restored = await _guard(codec.restore_body(request_body, RawBody(raw, content_type),
                                                restorer))
     response_json = _maybe_json(raw) if "json" in content_type else None
@@ -275,6 +277,37 @@ async def _whole(services: Services, upstream: httpx.Response, codec: Codec, req
                     headers=_response_headers(upstream, call))
 
 
+def _is_tenant_listing(matched: RouteMatch | None, call: Call) -> bool:
+    return (call.method == "GET" and matched is not None and not matched.route.owned
+            and not matched.route.public_listing)
+
+
+async def _own_objects_only(services: Services, tenant: str, raw: bytes) -> bytes:
+    """Cut a provider listing down to the objects this tenant created through the gateway.
+
+    The provider account is shared by every tenant; without this a tenant could
+    list (and learn the ids and metadata of) everyone's files, stores, batches.
+    """
+    listing = _maybe_json(raw)
+    if not (isinstance(listing, dict) and listing.get("object") == "list"
+            and isinstance(listing.get("data"), list)):
+        return raw
+    kept = []
+    for item in listing["data"]:
+        object_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(object_id, str) and await _guard(
+                services.ledger.owner(tenant, object_id)) is not None:
+            kept.append(item)
+    if len(kept) == len(listing["data"]):
+        return raw
+    listing["data"] = kept
+    if kept:
+        listing["first_id"], listing["last_id"] = kept[0]["id"], kept[-1]["id"]
+    else:
+        listing["first_id"] = listing["last_id"] = None
+    return dump_json(listing)
+
+
 def _maybe_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
@@ -286,23 +319,37 @@ def _stream(services: Services, upstream: httpx.Response, codec: Codec, request_
             restorer: ScopeRestorer, scope: Scope, matched: RouteMatch | None,
             call: Call) -> Response:
     stream_restorer = codec.stream_restorer(request_body, restorer)
+    recorded: set[ObjectRef] = set()
+
+    async def restored(upstream_events: list[SSEEvent]) -> list[bytes]:
+        """Restore events; an object they reveal is in the ledger before the app sees it.
+
+        The app may use a streamed object's id (a thread from create-and-run) the
+        moment it reads it, so recording it only when the stream ends would race.
+        """
+        out: list[SSEEvent] = []
+        for event in upstream_events:
+            out += await stream_restorer.on_event(event)
+        created = [ref for ref in _children_of(matched, codec.created_objects(
+            request_body, stream_restorer.result)) if ref not in recorded]
+        if created:
+            recorded.update(created)
+            with anyio.CancelScope(shield=True):
+                await _ledger(services, scope, created, call)
+        return [event.encode() for event in out]
 
     async def events() -> AsyncIterator[bytes]:
         decoder = SSEDecoder()
         try:
             async for chunk in upstream.aiter_raw():
-                for event in decoder.decode(chunk):
-                    for out in await stream_restorer.on_event(event):
-                        yield out.encode()
-            for event in decoder.flush():
-                for out in await stream_restorer.on_event(event):
-                    yield out.encode()
+                for data in await restored(decoder.decode(chunk)):
+                    yield data
+            for data in await restored(decoder.flush()):
+                yield data
             for out in await stream_restorer.finish():
                 yield out.encode()
             call.usage = stream_restorer.usage or {}
             with anyio.CancelScope(shield=True):
-                await _ledger(services, scope, _children_of(matched, codec.created_objects(
-                    request_body, stream_restorer.result)), call)
                 await _audit(services, call)
         except (httpx.TransportError, GatewayError) as exc:
             call.status = exc.status if isinstance(exc, GatewayError) else 502

@@ -29,7 +29,7 @@ def routes() -> list[Route]:
     models = ModelsCodec()
     return [
         route("POST", "moderations", ModerationsCodec()),
-        route("GET", "models", models),
+        route("GET", "models", models, public_listing=True),
         # Not ``{id}``: a model is the provider's, not an object a tenant owns.
         # Fine-tuned model ids hold colons ("ft:gpt-4o-mini:org::abc").
         Route(frozenset({"GET"}), re.compile(r"^models/[^/]+$"), models),
