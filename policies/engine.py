@@ -1,0 +1,80 @@
+"""The detection engine: Presidio's analyzer with our NLP engine and recognizers.
+
+The engine finds raw spans and nothing else; thresholds, allow-list and
+actions are the policy's business (:mod:`policies.apply`), applied where the
+spans come back. So an engine depends only on :class:`EngineSettings` (model
+name, recognizer switches), which is small and picklable: a worker process
+rebuilds the same engine from it.
+
+Text goes through spaCy in batches (``nlp.pipe``), then every recognizer runs
+on each text with the batch's NLP artifacts, which is Presidio's own
+``analyze(nlp_artifacts=...)`` path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+from policies.errors import DetectionError
+from policies.nlp import LANGUAGE, NerOnlySpacyEngine
+from policies.recognizers import BuildOptions, build_recognizers
+from policies.settings import EngineSettings
+from policies.spans import Span
+
+
+class Engine:
+    """A loaded analyzer. Not thread-safe: use it from one thread at a time."""
+
+    def __init__(self, analyzer: AnalyzerEngine, nlp: NerOnlySpacyEngine, batch_size: int):
+        self._analyzer = analyzer
+        self._nlp = nlp
+        self._batch_size = batch_size
+
+    @classmethod
+    def load(cls, settings: EngineSettings) -> Engine:
+        """Load the spaCy model and every recognizer; any failure is a DetectionError."""
+        try:
+            nlp = NerOnlySpacyEngine(settings.spacy_model)
+            nlp.load()
+            options = BuildOptions(
+                ner_entities=tuple(nlp.get_supported_entities()),
+                tagger_threads=settings.tagger_threads,
+            )
+            recognizers = build_recognizers(dict(settings.recognizers), options)
+            if not recognizers:
+                # Presidio would silently load its own defaults into an empty
+                # registry; a policy that switches everything off is refused.
+                raise DetectionError("every recognizer is switched off")
+            registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
+            analyzer = AnalyzerEngine(
+                registry=registry, nlp_engine=nlp, supported_languages=[LANGUAGE]
+            )
+        except DetectionError:
+            raise
+        except Exception as exc:  # whatever broke, detection cannot run
+            raise DetectionError(f"cannot load detection engine: {type(exc).__name__}") from exc
+        return cls(analyzer, nlp, settings.batch_size)
+
+    def analyze(self, texts: Sequence[str]) -> list[list[Span]]:
+        """Raw spans per text, in input order; any failure is a DetectionError."""
+        if not texts:
+            return []
+        try:
+            return self._analyze(texts)
+        except DetectionError:
+            raise
+        except Exception as exc:  # never return "nothing found" on failure
+            raise DetectionError(f"detection failed: {type(exc).__name__}") from exc
+
+    def _analyze(self, texts: Sequence[str]) -> list[list[Span]]:
+        batch = self._nlp.process_batch(list(texts), LANGUAGE, batch_size=self._batch_size)
+        found: list[list[Span]] = []
+        for item in batch:
+            text, artifacts = item[0], item[1]  # (text, artifacts): no context tuples
+            results = self._analyzer.analyze(text, LANGUAGE, nlp_artifacts=artifacts)
+            found.append([Span(r.entity_type, r.start, r.end, r.score) for r in results])
+        if len(found) != len(texts):
+            raise DetectionError("the NLP pipeline lost texts")
+        return found
