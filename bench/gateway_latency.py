@@ -164,7 +164,8 @@ async def measure(base_url: str, gate_url: str, key: str, count: int) -> None:
         print(f"\n(b) 10-turn conversation with PII (~{size} bytes of user text), {rounds} runs")
         for turn in range(1, 11):
             report(f"    turn {turn:2d}", b_turns[turn], g_turns[turn])
-        report("    all turns", sum(b_turns.values(), []), sum(g_turns.values(), []))
+        report("    all turns", [v for vs in b_turns.values() for v in vs],
+               [v for vs in g_turns.values() for v in vs])
         ttfb_count = max(20, count // 10)
         report(f"\n(c) streaming time to first byte ({ttfb_count})",
                await scenario_ttfb(base, ttfb_count), await scenario_ttfb(gate, ttfb_count))

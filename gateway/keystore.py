@@ -18,7 +18,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, String, select, text
+from sqlalchemy import DateTime, Engine, String, Table, insert, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from vault.db import is_postgresql, write_transaction
@@ -49,6 +49,9 @@ class GatewayKeyRow(Base):
     label: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+_TABLE: Table = GatewayKeyRow.__table__  # type: ignore[assignment]  # declarative tables are Tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +101,15 @@ class KeyStore:
         row = GatewayKeyRow(key_id=key_id, secret_sha256=_digest(full), tenant=tenant,
                             role=role.value, label=label, created_at=datetime.now(UTC))
         with write_transaction(self._engine) as conn:
-            conn.execute(GatewayKeyRow.__table__.insert().values(
-                {c.name: getattr(row, c.name) for c in GatewayKeyRow.__table__.columns}))
+            conn.execute(insert(_TABLE).values(
+                {c.name: getattr(row, c.name) for c in _TABLE.columns}))
         return IssuedKey(Principal(key_id, tenant, role), full)
 
     def authenticate(self, presented: str) -> Principal | None:
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != KEY_PREFIX:
             return None
-        table = GatewayKeyRow.__table__
+        table = _TABLE
         with self._engine.connect() as conn:
             row = conn.execute(select(table).where(table.c.key_id == parts[1])).first()
         if row is None or row.revoked_at is not None:
@@ -116,15 +119,15 @@ class KeyStore:
         return Principal(row.key_id, row.tenant, Role(row.role))
 
     def revoke(self, key_id: str) -> bool:
-        table = GatewayKeyRow.__table__
+        table = _TABLE
         with write_transaction(self._engine) as conn:
-            result = conn.execute(table.update().where(
+            result = conn.execute(update(table).where(
                 table.c.key_id == key_id, table.c.revoked_at.is_(None)).values(
                 revoked_at=datetime.now(UTC)))
         return result.rowcount > 0
 
     def list(self) -> list[GatewayKeyRow]:
-        table = GatewayKeyRow.__table__
+        table = _TABLE
         with self._engine.connect() as conn:
             rows = conn.execute(select(table).order_by(table.c.created_at)).all()
         return [GatewayKeyRow(**row._mapping) for row in rows]

@@ -8,8 +8,8 @@ cache in the common case.
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
-from typing import Protocol
+from collections.abc import Callable, Hashable
+from typing import Generic, Protocol, TypeVar
 
 from vault import Scope
 from vault.tokens import Holdback
@@ -17,9 +17,12 @@ from vault.tokens import Holdback
 from .slots import Json, json_string_escape, restore_strings
 from .sse import SSEEvent
 
+K = TypeVar("K", bound=Hashable)
+
 
 class RestorePort(Protocol):
-    async def restore(self, scope: Scope, text: str, escape: object = None) -> str: ...
+    async def restore(self, scope: Scope, text: str,
+                      escape: Callable[[str], str] | None = None) -> str: ...
 
 
 class ScopeRestorer:
@@ -41,25 +44,25 @@ class ScopeRestorer:
         return await restore_strings(body, self.text, json_text_keys)
 
 
-class DeltaBuffers:
+class DeltaBuffers(Generic[K]):
     """One holdback per delta stream (a choice's content, a tool call's arguments...)."""
 
     __slots__ = ("_buffers",)
 
     def __init__(self) -> None:
-        self._buffers: dict[Hashable, Holdback] = {}
+        self._buffers: dict[K, Holdback] = {}
 
-    def feed(self, key: Hashable, piece: str) -> str:
+    def feed(self, key: K, piece: str) -> str:
         buffer = self._buffers.get(key)
         if buffer is None:
             buffer = self._buffers[key] = Holdback()
         return buffer.feed(piece)
 
-    def flush(self, key: Hashable) -> str:
+    def flush(self, key: K) -> str:
         buffer = self._buffers.pop(key, None)
         return buffer.flush() if buffer is not None else ""
 
-    def pending_keys(self) -> list[Hashable]:
+    def pending_keys(self) -> list[K]:
         return [key for key, buffer in self._buffers.items() if buffer.pending]
 
 

@@ -13,6 +13,7 @@ import httpx
 
 from .errors import UpstreamTimeout, UpstreamUnreachable
 
+QueryItem = tuple[str, str | int | float | bool | None]
 FORWARDED_HEADERS = frozenset({
     "openai-beta", "openai-organization", "openai-project", "idempotency-key", "accept",
     "content-type", "x-stainless-retry-count",
@@ -38,7 +39,7 @@ class Upstream:
             transport=transport,
         )
 
-    async def send(self, method: str, path: str, *, params: list[tuple[str, str]],
+    async def send(self, method: str, path: str, *, params: list[QueryItem],
                    headers: dict[str, str], content: bytes | None) -> httpx.Response:
         """Send and return the response with its body still unread (streamed)."""
         request = self._client.build_request(method, path.lstrip("/"), params=params,

@@ -21,11 +21,11 @@ MAX_INDEX_DIGITS = 9
 # ``<`` + type + ``_`` + digits + ``>``: the longest text that can be a token.
 MAX_TOKEN_LENGTH = 1 + MAX_TYPE_LENGTH + 1 + MAX_INDEX_DIGITS + 1
 
+_TYPE_PATTERN = rf"[A-Z][A-Z0-9_]{{0,{MAX_TYPE_LENGTH - 1}}}"
 TOKEN_RE = re.compile(
-    r"<(?P<type>[A-Z][A-Z0-9_]{0,%d})_(?P<index>[1-9][0-9]{0,%d})>"
-    % (MAX_TYPE_LENGTH - 1, MAX_INDEX_DIGITS - 1)
+    rf"<(?P<type>{_TYPE_PATTERN})_(?P<index>[1-9][0-9]{{0,{MAX_INDEX_DIGITS - 1}}})>"
 )
-_TYPE_RE = re.compile(r"[A-Z][A-Z0-9_]{0,%d}" % (MAX_TYPE_LENGTH - 1))
+_TYPE_RE = re.compile(_TYPE_PATTERN)
 # Text after a final '<' that a token could still continue from.
 _OPEN_TAIL_RE = re.compile(r"<[A-Z0-9_]*")
 

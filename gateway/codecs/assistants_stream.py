@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from ..restore import DeltaBuffers, ScopeRestorer
 from ..slots import Json
@@ -97,7 +97,7 @@ class AssistantsStreamRestorer:
 
     def __init__(self, restorer: ScopeRestorer) -> None:
         self._restorer = restorer
-        self._buffers = DeltaBuffers()
+        self._buffers: DeltaBuffers[Key] = DeltaBuffers()
         self._created: list[dict[str, str]] = []
         self.usage: dict[str, int] | None = None
 
@@ -161,8 +161,7 @@ class AssistantsStreamRestorer:
     async def _flush(self, wanted: Callable[[Key], bool]) -> list[SSEEvent]:
         """One extra delta event per message or step with held text, in arrival order."""
         grouped: dict[tuple[str, str], list[tuple[Key, str]]] = {}
-        for pending in self._buffers.pending_keys():
-            key = cast(Key, pending)
+        for key in self._buffers.pending_keys():
             if wanted(key):
                 tail = await self._restorer.text(self._buffers.flush(key),
                                                  json_escaped=_escaped(key))

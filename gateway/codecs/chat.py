@@ -49,7 +49,8 @@ class ChatStreamRestorer:
     def __init__(self, restorer: ScopeRestorer, *, json_content: bool) -> None:
         self._restorer = restorer
         self._json_content = json_content
-        self._buffers = DeltaBuffers()
+        # (choice index, field, tool-call index; 0 where there is none)
+        self._buffers: DeltaBuffers[tuple[int, str, int]] = DeltaBuffers()
         self._envelope: dict[str, Any] | None = None
         self.usage: dict[str, int] | None = None
         self.response_id: str | None = None
@@ -108,7 +109,7 @@ class ChatStreamRestorer:
         for field in _TEXT_DELTAS:
             piece = delta.get(field)
             if isinstance(piece, str):
-                ready = self._buffers.feed((index, field), piece)
+                ready = self._buffers.feed((index, field, 0), piece)
                 delta[field] = await self._restorer.text(
                     ready, json_escaped=field == "content" and self._json_content)
         for call in delta.get("tool_calls") or []:
@@ -119,15 +120,15 @@ class ChatStreamRestorer:
                 function["arguments"] = await self._restorer.text(ready, json_escaped=True)
         legacy = delta.get("function_call")
         if isinstance(legacy, dict) and isinstance(legacy.get("arguments"), str):
-            ready = self._buffers.feed((index, "function_call"), legacy["arguments"])
+            ready = self._buffers.feed((index, "function_call", 0), legacy["arguments"])
             legacy["arguments"] = await self._restorer.text(ready, json_escaped=True)
 
     async def _flush_choice(self, index: int, delta: dict[str, Any]) -> None:
         for key in self._buffers.pending_keys():
-            if key[0] != index:  # type: ignore[index]
+            if key[0] != index:
                 continue
             held = self._buffers.flush(key)
-            kind = key[1]  # type: ignore[index]
+            kind = key[1]
             if kind in _TEXT_DELTAS:
                 text = await self._restorer.text(
                     held, json_escaped=kind == "content" and self._json_content)
@@ -137,7 +138,7 @@ class ChatStreamRestorer:
                 legacy["arguments"] = (legacy.get("arguments") or "") + (
                     await self._restorer.text(held, json_escaped=True))
             else:
-                await self._append_tool_arguments(delta, key[2], held)  # type: ignore[index]
+                await self._append_tool_arguments(delta, key[2], held)
 
     async def _append_tool_arguments(self, delta: dict[str, Any], call_index: int,
                                      held: str) -> None:

@@ -47,7 +47,7 @@ class CompletionsStreamRestorer:
 
     def __init__(self, restorer: ScopeRestorer) -> None:
         self._restorer = restorer
-        self._buffers = DeltaBuffers()
+        self._buffers: DeltaBuffers[int] = DeltaBuffers()  # per choice index
         self._envelope: dict[str, Any] | None = None
         self.usage: dict[str, int] | None = None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..restore import DeltaBuffers, ScopeRestorer
 from ..slots import Json, Slot
@@ -140,7 +140,7 @@ class ResponsesStreamRestorer:
     def __init__(self, restorer: ScopeRestorer, *, json_output_text: bool) -> None:
         self._restorer = restorer
         self._json_output_text = json_output_text
-        self._buffers = DeltaBuffers()
+        self._buffers: DeltaBuffers[Key] = DeltaBuffers()
         self._templates: dict[Key, tuple[str | None, dict[str, Any]]] = {}
         self._part_text: dict[Place, str] = {}
         self._sequence = _Sequencer()
@@ -178,7 +178,7 @@ class ResponsesStreamRestorer:
         return await self._flush(self._pending())
 
     def _pending(self) -> list[Key]:
-        return [cast(Key, key) for key in self._buffers.pending_keys()]
+        return self._buffers.pending_keys()
 
     async def _delta(self, base: str, name: str | None, payload: dict[str, Any]) -> None:
         place = tuple(payload.get(field) for field in _PLACE)

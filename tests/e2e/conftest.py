@@ -20,8 +20,7 @@ from fastapi import FastAPI
 from gateway.app import create_app
 from gateway.keystore import KeyStore, Role
 from gateway.server_thread import ServerThread
-from gateway.services import Services
-from gateway.services import open_engine
+from gateway.services import Services, open_engine
 from gateway.settings import Settings
 from gateway.simulator import SimulatorState, create_simulator_app
 from policies import Scanner, load_policy

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,7 +19,7 @@ def cut_text(draw: st.DrawFn) -> tuple[str, list[str]]:
     text = draw(TEXT)
     cuts = sorted(draw(st.sets(st.integers(0, len(text)), max_size=10)))
     bounds = [0, *cuts, len(text)]
-    return text, [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return text, [text[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 @given(cut_text())

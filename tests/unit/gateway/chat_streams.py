@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from typing import Any
 
@@ -47,7 +48,7 @@ async def restore_stream_async(raw: bytes, cuts: list[int], values: dict[str, st
     decoder = SSEDecoder()
     out = []
     bounds = [0, *sorted(cuts), len(raw)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         for event in decoder.decode(raw[start:end]):
             out += await restorer.on_event(event)
     for event in decoder.flush():
