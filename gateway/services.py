@@ -66,7 +66,7 @@ async def build_services(settings: Settings, *, scanner: Scanner | None = None,
     if scanner is None:
         scanner = await asyncio.to_thread(
             Scanner.create, policy, spacy_model=settings.spacy_model,
-            workers=settings.detection_workers, cache_size=settings.detection_cache_size)
+            workers=settings.resolved_detection_workers, cache_size=settings.detection_cache_size)
     api_key = settings.upstream_api_key.get_secret_value() if settings.upstream_api_key else None
     return Services(
         settings=settings,

