@@ -7,9 +7,11 @@ cache in the common case.
 
 from __future__ import annotations
 
+import copy
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from vault import Scope
 from vault.tokens import Holdback
@@ -112,3 +114,70 @@ class WholeEventStreamRestorer:
 
     async def finish(self) -> list[SSEEvent]:
         return []
+
+
+def dump_event_json(payload: Json) -> str:
+    """Compact JSON for a rewritten SSE event's data line."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+class ChunkStreamRestorer(ABC, Generic[K]):
+    """The shape Chat Completions and legacy completions streams share.
+
+    Each event is a JSON chunk with ``choices``; ``[DONE]`` ends the stream and
+    anything still held back goes out in one extra chunk just before it; an
+    ``error`` object is restored whole. Subclasses restore one chunk's
+    choices (``_restore_choices``) and build the flushed choices (``_flushed``).
+    """
+
+    def __init__(self, restorer: ScopeRestorer) -> None:
+        self._restorer = restorer
+        self._buffers: DeltaBuffers[K] = DeltaBuffers()
+        self._envelope: dict[str, Any] | None = None
+        self.usage: dict[str, int] | None = None
+        self.response_id: str | None = None
+
+    @property
+    def result(self) -> Json:
+        return {"id": self.response_id} if self.response_id else None
+
+    async def on_event(self, event: SSEEvent) -> list[SSEEvent]:
+        if event.data is None:
+            return [event]
+        if event.data.strip() == "[DONE]":
+            return [*await self.finish(), event]
+        try:
+            chunk = json.loads(event.data)
+        except ValueError:
+            return [event]
+        if not isinstance(chunk, dict):
+            return [event]
+        if "error" in chunk:
+            await self._restorer.body(chunk, frozenset())
+        else:
+            self._take_envelope(chunk)
+            await self._restore_choices(chunk)
+        event.data = dump_event_json(chunk)
+        return [event]
+
+    async def finish(self) -> list[SSEEvent]:
+        choices = await self._flushed()
+        if not choices or self._envelope is None:
+            return []
+        chunk = {**copy.deepcopy(self._envelope), "choices": choices}
+        return [SSEEvent(data=dump_event_json(chunk))]
+
+    def _take_envelope(self, chunk: dict[str, Any]) -> None:
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = {k: v for k, v in chunk["usage"].items() if isinstance(v, int)}
+        if isinstance(chunk.get("id"), str):
+            self.response_id = chunk["id"]
+        self._envelope = {k: v for k, v in chunk.items() if k not in {"choices", "usage"}}
+
+    @abstractmethod
+    async def _restore_choices(self, chunk: dict[str, Any]) -> None:
+        """Restore one chunk's choices in place, feeding and flushing holdbacks."""
+
+    @abstractmethod
+    async def _flushed(self) -> list[dict[str, Any]]:
+        """Choices carrying every held tail, for the extra chunk at the end."""

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-import json
 from typing import Any
 
-from ..restore import DeltaBuffers, ScopeRestorer
+from ..restore import ChunkStreamRestorer, ScopeRestorer
 from ..slots import Json
-from ..sse import SSEEvent
 from .base import JsonCodec, ObjectRef
 
 _TEXT_DELTAS = ("content", "refusal")
@@ -38,62 +35,27 @@ class ChatCodec(JsonCodec):
         return []
 
 
-class ChatStreamRestorer:
+class ChatStreamRestorer(ChunkStreamRestorer[tuple[int, str, int]]):
     """Restores ``delta.content``, ``delta.refusal`` and tool-call arguments per choice.
 
-    Each (choice, field[, tool call]) has its own holdback, flushed into the
+    Each (choice, field, tool call) has its own holdback, flushed into the
     chunk that carries the choice's ``finish_reason``; anything still held when
     the stream ends goes out in one extra chunk before ``[DONE]``.
     """
 
     def __init__(self, restorer: ScopeRestorer, *, json_content: bool) -> None:
-        self._restorer = restorer
+        super().__init__(restorer)
         self._json_content = json_content
-        # (choice index, field, tool-call index; 0 where there is none)
-        self._buffers: DeltaBuffers[tuple[int, str, int]] = DeltaBuffers()
-        self._envelope: dict[str, Any] | None = None
-        self.usage: dict[str, int] | None = None
-        self.response_id: str | None = None
 
-    @property
-    def result(self) -> Json:
-        return {"id": self.response_id} if self.response_id else None
-
-    async def on_event(self, event: SSEEvent) -> list[SSEEvent]:
-        if event.data is None:
-            return [event]
-        if event.data.strip() == "[DONE]":
-            return [*await self.finish(), event]
-        try:
-            chunk = json.loads(event.data)
-        except ValueError:
-            return [event]
-        if not isinstance(chunk, dict):
-            return [event]
-        if "error" in chunk:
-            await self._restorer.body(chunk, frozenset())
-        else:
-            await self._restore_chunk(chunk)
-        event.data = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
-        return [event]
-
-    async def finish(self) -> list[SSEEvent]:
+    async def _flushed(self) -> list[dict[str, Any]]:
         choices = []
         for choice_index in sorted({key[0] for key in self._buffers.pending_keys()}):
             delta: dict[str, Any] = {}
             await self._flush_choice(choice_index, delta)
             choices.append({"index": choice_index, "delta": delta, "finish_reason": None})
-        if not choices or self._envelope is None:
-            return []
-        chunk = {**copy.deepcopy(self._envelope), "choices": choices}
-        return [SSEEvent(data=json.dumps(chunk, ensure_ascii=False, separators=(",", ":")))]
+        return choices
 
-    async def _restore_chunk(self, chunk: dict[str, Any]) -> None:
-        if isinstance(chunk.get("usage"), dict):
-            self.usage = {k: v for k, v in chunk["usage"].items() if isinstance(v, int)}
-        if isinstance(chunk.get("id"), str):
-            self.response_id = chunk["id"]
-        self._envelope = {k: v for k, v in chunk.items() if k not in {"choices", "usage"}}
+    async def _restore_choices(self, chunk: dict[str, Any]) -> None:
         for choice in chunk.get("choices") or []:
             if not isinstance(choice, dict):
                 continue

@@ -6,13 +6,10 @@ shared default; token-id prompts cannot be scanned and are refused.
 
 from __future__ import annotations
 
-import copy
-import json
 from typing import TYPE_CHECKING, Any
 
-from ..restore import DeltaBuffers, ScopeRestorer
+from ..restore import ChunkStreamRestorer, ScopeRestorer
 from ..slots import Json, Slot
-from ..sse import SSEEvent
 from .base import JsonCodec
 from .embeddings import has_token_ids, refuse_token_ids
 
@@ -33,11 +30,7 @@ class CompletionsCodec(JsonCodec):
         return CompletionsStreamRestorer(restorer)
 
 
-def _dump(chunk: Json) -> str:
-    return json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
-
-
-class CompletionsStreamRestorer:
+class CompletionsStreamRestorer(ChunkStreamRestorer[int]):
     """Restores ``choices[].text`` with one holdback per choice.
 
     A choice's held text is flushed into the chunk carrying its
@@ -45,49 +38,15 @@ class CompletionsStreamRestorer:
     one extra chunk before ``[DONE]``.
     """
 
-    def __init__(self, restorer: ScopeRestorer) -> None:
-        self._restorer = restorer
-        self._buffers: DeltaBuffers[int] = DeltaBuffers()  # per choice index
-        self._envelope: dict[str, Any] | None = None
-        self.usage: dict[str, int] | None = None
-
-    @property
-    def result(self) -> Json:
-        return None
-
-    async def on_event(self, event: SSEEvent) -> list[SSEEvent]:
-        if event.data is None:
-            return [event]
-        if event.data.strip() == "[DONE]":
-            return [*await self.finish(), event]
-        try:
-            chunk = json.loads(event.data)
-        except ValueError:
-            return [event]
-        if not isinstance(chunk, dict):
-            return [event]
-        if "error" in chunk:
-            chunk = await self._restorer.body(chunk, frozenset())
-        else:
-            await self._restore_chunk(chunk)
-        event.data = _dump(chunk)
-        return [event]
-
-    async def finish(self) -> list[SSEEvent]:
+    async def _flushed(self) -> list[dict[str, Any]]:
         choices = []
         for key in self._buffers.pending_keys():
             text = await self._restorer.text(self._buffers.flush(key))
             choices.append({"index": key, "text": text, "logprobs": None,
                             "finish_reason": None})
-        if not choices or self._envelope is None:
-            return []
-        chunk = {**copy.deepcopy(self._envelope), "choices": choices}
-        return [SSEEvent(data=_dump(chunk))]
+        return choices
 
-    async def _restore_chunk(self, chunk: dict[str, Any]) -> None:
-        if isinstance(chunk.get("usage"), dict):
-            self.usage = {k: v for k, v in chunk["usage"].items() if isinstance(v, int)}
-        self._envelope = {k: v for k, v in chunk.items() if k not in {"choices", "usage"}}
+    async def _restore_choices(self, chunk: dict[str, Any]) -> None:
         for choice in chunk.get("choices") or []:
             if not isinstance(choice, dict):
                 continue

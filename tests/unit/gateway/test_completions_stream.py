@@ -45,7 +45,7 @@ def test_stream_cut_short_still_flushes_before_done_and_at_the_end() -> None:
 def test_usage_chunk_is_reported() -> None:
     _, _, restorer = restore_stream(completion_stream([["a"]], usage=True), [], VALUES)
     assert restorer.usage == {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
-    assert restorer.result is None
+    assert restorer.result == {"id": "cmpl-1"}  # the answer's id; completions store nothing
 
 
 def test_error_event_and_comments_pass_restored() -> None:
