@@ -128,10 +128,10 @@ async def scenario_ttfb(client: httpx.AsyncClient, count: int) -> list[float]:
         body = {**chat(f"Tell Maria Keller a story, take {number}."), "stream": True}
         started = time.perf_counter()
         async with client.stream("POST", "/chat/completions", json=body) as response:
-            async for _ in response.aiter_raw():
-                results.append((time.perf_counter() - started) * 1000)
-                break
-            async for _ in response.aiter_raw():
+            chunks = response.aiter_raw()
+            await anext(chunks)
+            results.append((time.perf_counter() - started) * 1000)
+            async for _ in chunks:
                 pass
     return results
 
