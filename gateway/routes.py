@@ -32,6 +32,9 @@ class Route:
     owned: bool = False
     # The path ends with the object it names, so a DELETE on it removes that object.
     names_object: bool = False
+    # The ledger id a DELETE on this path removes, when it is not the path's last
+    # id: "{id}/{child}" for a file attached to a vector store.
+    forgets: str | None = None
     # A top-level listing of the provider's own catalogue (models), not of objects
     # tenants created: shown whole. Every other top-level listing is cut down to
     # the caller's tenant's objects, because all tenants share one provider account.
@@ -47,16 +50,19 @@ class RouteMatch:
     @property
     def deleted_id(self) -> str | None:
         """What a successful DELETE on this path removed upstream."""
+        if self.route.forgets is not None:
+            return self.route.forgets.format(id=self.object_id, child=self.child_id)
         return (self.child_id or self.object_id) if self.route.names_object else None
 
 
-def route(methods: str, path: str, codec: Codec, *, public_listing: bool = False) -> Route:
+def route(methods: str, path: str, codec: Codec, *, public_listing: bool = False,
+          forgets: str | None = None) -> Route:
     """``path`` is relative to ``/v1/``; ``{id}`` names an owned object, ``{child}`` a part."""
     regex = re.compile("^" + path.replace("{id}", f"(?P<object>{_ID_CHARS})").replace(
         "{child}", f"(?P<child>{_ID_CHARS})") + "$")
     return Route(frozenset(methods.split()), regex, codec, owned="{id}" in path,
                  names_object=path.endswith(("{id}", "{child}")),
-                 public_listing=public_listing)
+                 public_listing=public_listing, forgets=forgets)
 
 
 def build_routes(policy: Policy) -> list[Route]:

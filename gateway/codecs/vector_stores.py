@@ -13,7 +13,6 @@ contents are restored by the shared JSON default.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from ..slots import Json, Path, Slot, StructuralKeys
@@ -94,11 +93,10 @@ def routes() -> list[Route]:
     from ..routes import route
 
     codec = VectorStoresCodec()
-    # A DELETE on a store's file detaches it; the pipeline would forget the
-    # ledger entry named by the path's last id, which is the *file's* own entry
-    # (the attachment is recorded as "<store>/<file>"), so it must not.
-    detach = dataclasses.replace(
-        route("GET POST DELETE", "vector_stores/{id}/files/{child}", codec), names_object=False)
+    # A DELETE on a store's file detaches it: the attachment ("<store>/<file>")
+    # leaves the ledger, the file's own entry stays.
+    detach = route("GET POST DELETE", "vector_stores/{id}/files/{child}", codec,
+                   forgets="{id}/{child}")
     return [
         route("GET POST", "vector_stores", codec),
         route("GET POST DELETE", "vector_stores/{id}", codec),

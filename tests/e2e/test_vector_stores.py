@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import anyio
 import openai
 import pytest
 
@@ -67,8 +68,12 @@ def test_store_and_file_management(gateway: Gateway, provider: SimulatorState) -
         batch.id, vector_store_id=store.id)] == [second]
     client.vector_stores.file_batches.cancel(batch.id, vector_store_id=store.id)
     assert client.vector_stores.files.delete(file_id=first, vector_store_id=store.id).deleted
-    # Detaching a file from a store must leave the file itself ours.
+    # Detaching a file from a store must leave the file itself ours, and forget
+    # the attachment.
     assert client.files.retrieve(first).id == first
+    ledger = gateway.services.ledger
+    assert anyio.run(ledger.owner, "acme", f"{store.id}/{first}") is None
+    assert anyio.run(ledger.owner, "acme", first) is not None
     assert client.vector_stores.delete(store.id).deleted
     with pytest.raises(openai.NotFoundError):
         client.vector_stores.retrieve(store.id)
