@@ -15,9 +15,9 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 import httpx
@@ -26,22 +26,22 @@ from starlette.responses import Response, StreamingResponse
 
 from audit import AuditError, AuditRecord
 from audit.records import now as audit_now
-from policies import DetectionError
-from vault import Scope, VaultError
+from vault import Scope
 
 from .auth import authenticate
 from .codecs.base import Codec, JsonCodec, ObjectRef, ProtectTexts, RawBody, dump_json
 from .errors import (
-    BadRequest,
     Forbidden,
     GatewayError,
     NotFound,
-    PayloadTooLarge,
     ProtectionUnavailable,
     error_body,
 )
+from .failclosed import guard
 from .keystore import Principal
+from .listing import is_tenant_listing, maybe_json, own_objects_only
 from .protect import protect
+from .request_body import is_json, parse_json, protect_query, read_limited
 from .restore import ScopeRestorer
 from .routes import RouteMatch, match_route
 from .services import Services
@@ -56,7 +56,6 @@ PSEUDONYMISED_FIELDS = ("user", "safety_identifier")
 RESPONSE_HEADERS = ("x-request-id", "openai-processing-ms", "openai-version",
                     "openai-organization")
 PASSTHROUGH_CODEC = JsonCodec()
-T = TypeVar("T")
 
 
 @dataclass
@@ -103,12 +102,13 @@ async def _proxy(services: Services, request: Request, path: str, call: Call) ->
     call.principal = principal = await authenticate(services, request)
     matched = match_route(services.routes, request.method, path)
     codec = _codec_for(services, matched, call)
-    raw = await _read_limited(request, services.settings.max_body_bytes)
+    raw = await read_limited(request, services.settings.max_body_bytes)
     content_type = request.headers.get("content-type", "")
-    body = _parse_json(raw) if _is_json(raw, content_type) else None
+    body = parse_json(raw) if is_json(raw, content_type) else None
     scope = await _scope_for(services, request, principal, body, matched)
     call.subject_pseudonym = services.vault.pseudonym(scope.tenant, scope.subject)
     headers = forwarded_headers(request.headers)
+    params = await protect_query(request, _text_protector(services, scope, call))
     content: bytes | None = None
     if body is not None:
         await _check_references(services, codec, body, principal)
@@ -123,8 +123,7 @@ async def _proxy(services: Services, request: Request, path: str, call: Call) ->
                                             _text_protector(services, scope, call))
         content, headers["content-type"] = protected.content, protected.content_type
     upstream = await services.upstream.send(
-        request.method, path, params=list(request.query_params.multi_items()),
-        headers=headers, content=content)
+        request.method, path, params=params, headers=headers, content=content)
     restorer = ScopeRestorer(services.vault, scope)
     call.status = upstream.status_code
     if upstream.status_code >= 400:
@@ -132,14 +131,6 @@ async def _proxy(services: Services, request: Request, path: str, call: Call) ->
     if upstream.headers.get("content-type", "").startswith("text/event-stream"):
         return _stream(services, upstream, codec, body, restorer, scope, matched, call)
     return await _whole(services, upstream, codec, body, restorer, scope, matched, call)
-
-
-def _is_json(raw: bytes, content_type: str) -> bool:
-    if not raw.strip():
-        return False
-    if "json" in content_type.lower():
-        return True
-    return not content_type and raw.lstrip()[:1] in (b"{", b"[")
 
 
 def _codec_for(services: Services, matched: RouteMatch | None, call: Call) -> Codec:
@@ -151,31 +142,10 @@ def _codec_for(services: Services, matched: RouteMatch | None, call: Call) -> Co
                     code="path_blocked")
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _parse_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the request body is not valid JSON", code="invalid_json") from None
-
-
 async def _scope_for(services: Services, request: Request, principal: Principal, body: Any,
                      matched: RouteMatch | None) -> Scope:
     if matched is not None and matched.route.owned and matched.object_id is not None:
-        entry = await _guard(services.ledger.owner(principal.tenant, matched.object_id))
+        entry = await guard(services.ledger.owner(principal.tenant, matched.object_id))
         if entry is None:
             raise NotFound(f"no object {matched.object_id!r} for this key's tenant")
         return entry.scope
@@ -204,7 +174,7 @@ def _pseudonymise_fields(services: Services, principal: Principal, body: dict[st
 async def _protect(services: Services, codec: Codec, body: Any, scope: Scope, call: Call
                    ) -> None:
     slots = codec.request_slots(body)
-    result = await _guard(protect(body, slots, scope, services.scanner, services.vault))
+    result = await guard(protect(body, slots, scope, services.scanner, services.vault))
     call.entities.update(result.entities)
     call.actions.update(result.actions)
 
@@ -213,7 +183,7 @@ def _text_protector(services: Services, scope: Scope, call: Call) -> ProtectText
     async def protect_texts(texts: Sequence[str]) -> list[str]:
         items = list(texts)
         slots = [Slot((index,), text) for index, text in enumerate(items) if text]
-        result = await _guard(protect(items, slots, scope, services.scanner, services.vault))
+        result = await guard(protect(items, slots, scope, services.scanner, services.vault))
         call.entities.update(result.entities)
         call.actions.update(result.actions)
         return items
@@ -225,32 +195,18 @@ async def _check_references(services: Services, codec: Codec, body: Any, princip
                             ) -> None:
     """Objects a request builds on (previous response, conversation...) must be ours."""
     for object_id in codec.referenced_objects(body):
-        if await _guard(services.ledger.owner(principal.tenant, object_id)) is None:
+        if await guard(services.ledger.owner(principal.tenant, object_id)) is None:
             raise NotFound(f"no object {object_id!r} for this key's tenant",
                            code="object_not_found")
 
 
-async def _guard(awaitable: Awaitable[T]) -> T:
-    """Turn a protection component's failure into a refusal (fail closed)."""
-    try:
-        return await awaitable
-    except DetectionError as exc:
-        log.error("detection failed: %s", type(exc).__name__)
-        raise ProtectionUnavailable(
-            "personal-data detection is unavailable; the request was not forwarded") from exc
-    except VaultError as exc:
-        log.error("vault failed: %s", type(exc).__name__)
-        raise ProtectionUnavailable(
-            "the token vault is unavailable; the request was not forwarded") from exc
-
-
 async def _upstream_error(services: Services, upstream: httpx.Response, restorer: ScopeRestorer,
                           call: Call) -> Response:
-    body = _maybe_json(await read_body(upstream))
+    body = maybe_json(await read_body(upstream))
     if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
         body = error_body(f"the upstream provider answered with status {upstream.status_code}",
                           "upstream_error", f"upstream_{upstream.status_code}")
-    body = await _guard(restorer.body(body, frozenset()))
+    body = await guard(restorer.body(body, frozenset()))
     await _audit(services, call)
     return _json_response(body, upstream, call)
 
@@ -260,59 +216,21 @@ async def _whole(services: Services, upstream: httpx.Response, codec: Codec, req
                  ) -> Response:
     raw = await read_body(upstream)
     content_type = upstream.headers.get("content-type", "")
-    if _is_tenant_listing(matched, call):
-        raw = await _own_objects_only(services, scope.tenant, raw)
-    restored = await _guard(codec.restore_body(request_body, RawBody(raw, content_type),
+    if is_tenant_listing(matched, call.method):
+        raw = await own_objects_only(services, scope.tenant, raw)
+    restored = await guard(codec.restore_body(request_body, RawBody(raw, content_type),
                                                restorer))
-    response_json = _maybe_json(raw) if "json" in content_type else None
+    response_json = maybe_json(raw) if "json" in content_type else None
     _take_usage(response_json, call)
     await _ledger(services, scope, _children_of(
         matched, codec.created_objects(request_body, response_json)), call)
     deleted = matched.deleted_id if matched is not None and call.method == "DELETE" else None
     if deleted is not None:
-        await _guard(services.ledger.forget(scope.tenant, deleted))
+        await guard(services.ledger.forget(scope.tenant, deleted))
     await _audit(services, call)
     return Response(restored.content, status_code=upstream.status_code,
                     media_type=restored.content_type or None,
                     headers=_response_headers(upstream, call))
-
-
-def _is_tenant_listing(matched: RouteMatch | None, call: Call) -> bool:
-    return (call.method == "GET" and matched is not None and not matched.route.owned
-            and not matched.route.public_listing)
-
-
-async def _own_objects_only(services: Services, tenant: str, raw: bytes) -> bytes:
-    """Cut a provider listing down to the objects this tenant created through the gateway.
-
-    The provider account is shared by every tenant; without this a tenant could
-    list (and learn the ids and metadata of) everyone's files, stores, batches.
-    """
-    listing = _maybe_json(raw)
-    if not (isinstance(listing, dict) and listing.get("object") == "list"
-            and isinstance(listing.get("data"), list)):
-        return raw
-    kept = []
-    for item in listing["data"]:
-        object_id = item.get("id") if isinstance(item, dict) else None
-        if isinstance(object_id, str) and await _guard(
-                services.ledger.owner(tenant, object_id)) is not None:
-            kept.append(item)
-    if len(kept) == len(listing["data"]):
-        return raw
-    listing["data"] = kept
-    if kept:
-        listing["first_id"], listing["last_id"] = kept[0]["id"], kept[-1]["id"]
-    else:
-        listing["first_id"] = listing["last_id"] = None
-    return dump_json(listing)
-
-
-def _maybe_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
 
 
 def _stream(services: Services, upstream: httpx.Response, codec: Codec, request_body: Any,
@@ -391,7 +309,7 @@ def _children_of(matched: RouteMatch | None, objects: list[ObjectRef]) -> list[O
 async def _ledger(services: Services, scope: Scope, objects: list[ObjectRef], call: Call
                   ) -> None:
     for ref in objects:
-        await _guard(services.ledger.record(scope, ref.kind, ref.upstream_id, ref.parent_id))
+        await guard(services.ledger.record(scope, ref.kind, ref.upstream_id, ref.parent_id))
         call.objects.append(ref.upstream_id)
 
 

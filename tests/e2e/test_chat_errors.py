@@ -164,3 +164,15 @@ def test_first_bytes_arrive_before_the_stream_ends(gateway: Gateway,
     # The provider sent ~80 pieces with pauses between them; a buffering gateway
     # would hand them over in one or two reads.
     assert len(chunks) > 10
+
+
+def test_query_values_are_scanned_on_passthrough_like_bodies(
+        gateway: Gateway, provider: SimulatorState) -> None:
+    response = httpx.get(f"{gateway.url}/v1/chat/completions",
+                         params={"metadata[customer]": "Maximilian Oberhuber", "limit": "5"},
+                         headers={"authorization": f"Bearer {gateway.app_key}"})
+    assert response.status_code == 200
+    recorded = provider.requests[-1]
+    assert "Oberhuber" not in provider.bodies_text()
+    assert recorded.query["limit"] == "5"
+    assert recorded.query["metadata[customer]"].startswith("<PERSON_")

@@ -65,7 +65,7 @@ def test_detaching_a_file_does_not_forget_the_file_itself() -> None:
     table = routes()
     detach = match_route(table, "DELETE", "vector_stores/vs_1/files/file-1")
     assert detach is not None and detach.object_id == "vs_1"
-    assert detach.deleted_id is None
+    assert detach.deleted_id == "vs_1/file-1"  # the attachment, not the file
     store = match_route(table, "DELETE", "vector_stores/vs_1")
     assert store is not None and store.deleted_id == "vs_1"
     search = match_route(table, "POST", "vector_stores/vs_1/search")
