@@ -8,18 +8,22 @@ rebuilds the same engine from it.
 
 Text goes through spaCy in batches (``nlp.pipe``), then every recognizer runs
 on each text with the batch's NLP artifacts, which is Presidio's own
-``analyze(nlp_artifacts=...)`` path.
+``analyze(nlp_artifacts=...)`` path. The PII tagger is given the whole batch
+before that loop, so its model runs on padded batches too.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
+from policies.context import LightCopyContextEnhancer
 from policies.errors import DetectionError
 from policies.nlp import LANGUAGE, NerOnlySpacyEngine
 from policies.recognizers import BuildOptions, build_recognizers
+from policies.recognizers.pii_tagger import PiiTaggerRecognizer
 from policies.settings import EngineSettings
 from policies.spans import Span
 
@@ -31,6 +35,10 @@ class Engine:
         self._analyzer = analyzer
         self._nlp = nlp
         self._batch_size = batch_size
+        # Recognizers that run a model over the whole batch at once.
+        self._taggers = [
+            r for r in analyzer.registry.recognizers if isinstance(r, PiiTaggerRecognizer)
+        ]
 
     @classmethod
     def load(cls, settings: EngineSettings) -> Engine:
@@ -49,7 +57,10 @@ class Engine:
                 raise DetectionError("every recognizer is switched off")
             registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
             analyzer = AnalyzerEngine(
-                registry=registry, nlp_engine=nlp, supported_languages=[LANGUAGE]
+                registry=registry,
+                nlp_engine=nlp,
+                supported_languages=[LANGUAGE],
+                context_aware_enhancer=LightCopyContextEnhancer(),
             )
         except DetectionError:
             raise
@@ -71,10 +82,13 @@ class Engine:
     def _analyze(self, texts: Sequence[str]) -> list[list[Span]]:
         batch = self._nlp.process_batch(list(texts), LANGUAGE, batch_size=self._batch_size)
         found: list[list[Span]] = []
-        for item in batch:
-            text, artifacts = item[0], item[1]  # (text, artifacts): no context tuples
-            results = self._analyzer.analyze(text, LANGUAGE, nlp_artifacts=artifacts)
-            found.append([Span(r.entity_type, r.start, r.end, r.score) for r in results])
+        with contextlib.ExitStack() as stack:
+            for tagger in self._taggers:
+                stack.enter_context(tagger.batch(texts))
+            for item in batch:
+                text, artifacts = item[0], item[1]  # (text, artifacts): no context tuples
+                results = self._analyzer.analyze(text, LANGUAGE, nlp_artifacts=artifacts)
+                found.append([Span(r.entity_type, r.start, r.end, r.score) for r in results])
         if len(found) != len(texts):
             raise DetectionError("the NLP pipeline lost texts")
         return found

@@ -71,7 +71,16 @@ class PhoneNumberRecognizer(LocalRecognizer):
         super().__init__(supported_entities=[ENTITY], name=self.NAME)
 
     def load(self) -> None:
-        """Nothing to load: the numbering plans ship inside ``phonenumbers``."""
+        """Read the numbering plans of ``REGIONS`` now rather than on first use.
+
+        ``phonenumbers`` loads a region's metadata and compiles its patterns
+        the first time a number is checked against it: about 0.05 s of CPU
+        that would otherwise fall on the first requests with a number in them.
+        """
+        for region in REGIONS:
+            number = _parse("030 1234567", region)
+            if number is not None:
+                phonenumbers.is_valid_number(number)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

@@ -7,13 +7,15 @@ policy's per-type ``min_score`` decides what counts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from policies.errors import DetectionError
-from policies.tagger import LABEL_TYPES, RampartTagger, default_model_dir
+from policies.tagger import LABEL_TYPES, RampartTagger, TaggedSpan, default_model_dir
 
 # A token joins a span when its type's probability reaches this; the span's
 # mean probability is then filtered by the policy's min_score.
@@ -27,6 +29,7 @@ class PiiTaggerRecognizer(LocalRecognizer):
         self._model_dir = model_dir
         self._threads = threads
         self._tagger: RampartTagger | None = None
+        self._tagged: dict[str, list[TaggedSpan]] = {}
         super().__init__(
             supported_entities=sorted(set(LABEL_TYPES.values())),
             name=self.NAME,
@@ -37,14 +40,21 @@ class PiiTaggerRecognizer(LocalRecognizer):
         model_dir = self._model_dir if self._model_dir is not None else default_model_dir()
         self._tagger = RampartTagger(model_dir, threshold=TOKEN_THRESHOLD, threads=self._threads)
 
+    @contextmanager
+    def batch(self, texts: Sequence[str]) -> Iterator[None]:
+        """Tag ``texts`` together now; ``analyze`` uses the results until the block ends."""
+        self._tagged = dict(zip(texts, self._loaded().tag_many(texts), strict=True))
+        try:
+            yield
+        finally:
+            self._tagged = {}
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        if self._tagger is None:  # Presidio's __init__ calls load(); this is a fallback
-            self.load()
-        tagger = self._tagger
-        if tagger is None:
-            raise DetectionError("PII tagger is not loaded")
+        spans = self._tagged.get(text)
+        if spans is None:
+            spans = self._loaded().tag(text)
         wanted = set(entities)
         return [
             RecognizerResult(
@@ -54,6 +64,13 @@ class PiiTaggerRecognizer(LocalRecognizer):
                 span.score,
                 AnalysisExplanation(recognizer=self.NAME, original_score=span.score),
             )
-            for span in tagger.tag(text)
+            for span in spans
             if span.entity_type in wanted
         ]
+
+    def _loaded(self) -> RampartTagger:
+        if self._tagger is None:  # Presidio's __init__ calls load(); this is a fallback
+            self.load()
+        if self._tagger is None:
+            raise DetectionError("PII tagger is not loaded")
+        return self._tagger
