@@ -16,7 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from vault import Scope
 from vault.tokens import Holdback
 
-from .slots import Json, json_string_escape, restore_strings
+from .slots import Json, dump_json_text, json_string_escape, restore_strings
 from .sse import SSEEvent
 
 K = TypeVar("K", bound=Hashable)
@@ -109,16 +109,11 @@ class WholeEventStreamRestorer:
                 event.data = await self._restorer.text(event.data)
                 return [event]
             payload = await self._restorer.body(payload, self._json_text_keys)
-            event.data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            event.data = dump_json_text(payload)
         return [event]
 
     async def finish(self) -> list[SSEEvent]:
         return []
-
-
-def dump_event_json(payload: Json) -> str:
-    """Compact JSON for a rewritten SSE event's data line."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 class ChunkStreamRestorer(ABC, Generic[K]):
@@ -157,7 +152,7 @@ class ChunkStreamRestorer(ABC, Generic[K]):
         else:
             self._take_envelope(chunk)
             await self._restore_choices(chunk)
-        event.data = dump_event_json(chunk)
+        event.data = dump_json_text(chunk)
         return [event]
 
     async def finish(self) -> list[SSEEvent]:
@@ -165,7 +160,7 @@ class ChunkStreamRestorer(ABC, Generic[K]):
         if not choices or self._envelope is None:
             return []
         chunk = {**copy.deepcopy(self._envelope), "choices": choices}
-        return [SSEEvent(data=dump_event_json(chunk))]
+        return [SSEEvent(data=dump_json_text(chunk))]
 
     def _take_envelope(self, chunk: dict[str, Any]) -> None:
         if isinstance(chunk.get("usage"), dict):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..restore import DeltaBuffers, ScopeRestorer
-from ..slots import Json
+from ..slots import Json, dump_json_text
 from ..sse import SSEEvent
 
 MESSAGE_DELTA = "thread.message.delta"
@@ -65,10 +65,6 @@ class _Piece:
     where: FieldPath       # its path inside ``owner`` in this event
     key: Key
     text: str
-
-
-def _compact(payload: Json) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 def _get(node: Any, path: FieldPath) -> Any:
@@ -118,7 +114,7 @@ class AssistantsStreamRestorer:
             return [event]
         if not isinstance(payload, dict):
             payload = await self._restorer.body(payload, JSON_TEXT_KEYS)
-            event.data = _compact(payload)
+            event.data = dump_json_text(payload)
             return [event]
         # A provider that leaves the event line out still names deltas in ``object``.
         name = event.event or str(payload.get("object", ""))
@@ -131,7 +127,7 @@ class AssistantsStreamRestorer:
             before = await self._flush_for(name, payload)
             await self._restorer.body(payload, JSON_TEXT_KEYS)
             self._take(name, payload)
-        event.data = _compact(payload)
+        event.data = dump_json_text(payload)
         return [*before, event]
 
     async def finish(self) -> list[SSEEvent]:
@@ -233,14 +229,14 @@ def _delta_event(kind: str, object_id: str, tails: list[tuple[Key, str]]) -> SSE
         content = [_message_part(key, tail) for key, tail in tails]
         data: dict[str, Any] = {"id": object_id, "object": MESSAGE_DELTA,
                                 "delta": {"content": content}}
-        return SSEEvent(data=_compact(data), event=MESSAGE_DELTA)
+        return SSEEvent(data=dump_json_text(data), event=MESSAGE_DELTA)
     calls: dict[int, dict[str, Any]] = {}
     for key, tail in tails:
         call = calls.setdefault(key[2], {"index": key[2], "type": key[3]})
         _merge_tool_tail(call, key[4], tail)
     details = {"type": "tool_calls", "tool_calls": list(calls.values())}
     data = {"id": object_id, "object": STEP_DELTA, "delta": {"step_details": details}}
-    return SSEEvent(data=_compact(data), event=STEP_DELTA)
+    return SSEEvent(data=dump_json_text(data), event=STEP_DELTA)
 
 
 def _message_part(key: Key, tail: str) -> dict[str, Any]:

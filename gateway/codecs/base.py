@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..restore import ScopeRestorer, StreamRestorer
-from ..slots import Json, Slot, StructuralKeys, request_slots
+from ..slots import Json, Slot, StructuralKeys, dump_json_text, request_slots
 
 # Identifiers and enums that appear across the OpenAI API. A key listed here is
 # never scanned, so keep it to names whose values are never user text.
@@ -71,7 +71,7 @@ class Codec(Protocol):
 
 
 def dump_json(body: Json) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return dump_json_text(body).encode()
 
 
 class JsonCodec:

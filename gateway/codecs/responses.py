@@ -15,7 +15,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..restore import DeltaBuffers, ScopeRestorer
-from ..slots import Json, Slot
+from ..slots import Json, Slot, dump_json_text
 from ..sse import SSEEvent
 from .base import JsonCodec, ObjectRef, RawBody
 from .items import (
@@ -171,7 +171,7 @@ class ResponsesStreamRestorer:
             out = await self._flush(self._closed_by(kind, payload))
             await self._whole(kind, payload)
         self._sequence.number(payload, inserted=False)
-        event.data = _dump(payload)
+        event.data = dump_json_text(payload)
         return [*out, event]
 
     async def finish(self) -> list[SSEEvent]:
@@ -229,7 +229,7 @@ class ResponsesStreamRestorer:
             if "logprobs" in payload:
                 payload["logprobs"] = []
             self._sequence.number(payload, inserted=True)
-            out.append(SSEEvent(data=_dump(payload), event=name))
+            out.append(SSEEvent(data=dump_json_text(payload), event=name))
         return out
 
     async def _whole(self, kind: str, payload: dict[str, Any]) -> None:
@@ -254,10 +254,6 @@ class ResponsesStreamRestorer:
             usage = response.get("usage")
             if isinstance(usage, dict):
                 self.usage = {k: v for k, v in usage.items() if isinstance(v, int)}
-
-
-def _dump(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 def routes() -> list[Route]:
