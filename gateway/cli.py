@@ -39,6 +39,8 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level)
+    # One line per upstream call is noise at INFO.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.root.level))
     if settings.upstream_api_key is None:
         console.print("[yellow]PIIGATE_UPSTREAM_API_KEY is not set: the provider will "
                       "answer 401 (use `piigate demo` for an offline run)[/yellow]")

@@ -15,6 +15,7 @@ before that loop, so its model runs on padded batches too.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
@@ -26,6 +27,18 @@ from policies.recognizers import BuildOptions, build_recognizers
 from policies.recognizers.pii_tagger import PiiTaggerRecognizer
 from policies.settings import EngineSettings
 from policies.spans import Span
+
+# Presidio logs the words around each finding at DEBUG (its context enhancer),
+# which is personal data; its loggers never go below INFO, whatever the root
+# level, so a debug log level cannot leak values.
+PRESIDIO_LOGGERS = ("presidio-analyzer", "presidio_analyzer")
+
+
+def quiet_presidio_logs() -> None:
+    # An explicit level, so lowering the root level later does not reach them.
+    level = max(logging.INFO, logging.getLogger().getEffectiveLevel())
+    for name in PRESIDIO_LOGGERS:
+        logging.getLogger(name).setLevel(level)
 
 
 class Engine:
@@ -43,6 +56,7 @@ class Engine:
     @classmethod
     def load(cls, settings: EngineSettings) -> Engine:
         """Load the spaCy model and every recognizer; any failure is a DetectionError."""
+        quiet_presidio_logs()
         try:
             nlp = NerOnlySpacyEngine(settings.spacy_model)
             nlp.load()

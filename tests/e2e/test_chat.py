@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 
+import openai
 import pytest
 
 from gateway.simulator import SimulatorState
@@ -175,3 +177,18 @@ def test_refusal_is_restored(gateway: Gateway, provider: SimulatorState) -> None
         model="m", messages=[{"role": "user", "content": f"[[refuse]] call {NAME}"}])
     assert NAME in (answer.choices[0].message.refusal or "")
     assert_nothing_personal_arrived(provider, [NAME])
+
+
+def test_no_personal_value_in_application_logs(gateway: Gateway, provider: SimulatorState,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = gateway.client(subject="log-subject")
+    client.chat.completions.create(model="m", messages=[{"role": "user", "content": TEXT}])
+    list(client.chat.completions.create(model="m", stream=True,
+                                        messages=[{"role": "user", "content": TEXT}]))
+    provider.fail_next(400, {"error": {"message": "bad", "type": "x", "code": "y"}})
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": TEXT}])
+    assert caplog.records  # the gateway and its libraries did log
+    for value in [*PERSONAL, "log-subject"]:
+        assert value not in caplog.text
