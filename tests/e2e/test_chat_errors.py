@@ -136,14 +136,16 @@ def test_vault_failure_fails_closed(gateway: Gateway, provider: SimulatorState,
     assert provider.requests == []
 
 
+def stream_chat(gateway: Gateway, text: str) -> AbstractContextManager[httpx.Response]:
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": text}]}
+    return httpx.stream("POST", f"{gateway.url}/v1/chat/completions", json=body,
+                        headers={"authorization": f"Bearer {gateway.app_key}"}, timeout=30)
+
+
 def test_client_disconnect_closes_the_upstream_stream(gateway: Gateway,
                                                       provider: SimulatorState) -> None:
     provider.stream_piece_chars, provider.stream_delay_seconds = 1, 0.05
-    body = (b'{"model": "m", "stream": true, "messages": [{"role": "user", "content": "'
-            + b"long answer " * 20 + b'"}]}')
-    with httpx.stream("POST", f"{gateway.url}/v1/chat/completions", content=body,
-                      headers={"authorization": f"Bearer {gateway.app_key}",
-                               "content-type": "application/json"}, timeout=30) as response:
+    with stream_chat(gateway, "long answer " * 20) as response:
         first = next(response.iter_bytes())
         assert first.startswith(b"data: ")
     deadline = time.monotonic() + 10
@@ -155,11 +157,7 @@ def test_client_disconnect_closes_the_upstream_stream(gateway: Gateway,
 def test_first_bytes_arrive_before_the_stream_ends(gateway: Gateway,
                                                    provider: SimulatorState) -> None:
     provider.stream_piece_chars, provider.stream_delay_seconds = 2, 0.05
-    body = (b'{"model": "m", "stream": true, "messages": [{"role": "user", "content": "'
-            + b"word " * 30 + b'"}]}')
-    with httpx.stream("POST", f"{gateway.url}/v1/chat/completions", content=body,
-                      headers={"authorization": f"Bearer {gateway.app_key}",
-                               "content-type": "application/json"}, timeout=30) as response:
+    with stream_chat(gateway, "word " * 30) as response:
         chunks = list(response.iter_raw())
     # The provider sent ~80 pieces with pauses between them; a buffering gateway
     # would hand them over in one or two reads.
