@@ -23,7 +23,7 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from policies.context import LightCopyContextEnhancer
 from policies.errors import DetectionError
 from policies.nlp import LANGUAGE, NerOnlySpacyEngine
-from policies.recognizers import BuildOptions, build_recognizers
+from policies.recognizers import SPACY_RECOGNIZER, BuildOptions, build_recognizers
 from policies.recognizers.pii_tagger import PiiTaggerRecognizer
 from policies.settings import EngineSettings
 from policies.spans import Span
@@ -58,13 +58,15 @@ class Engine:
         """Load the spaCy model and every recognizer; any failure is a DetectionError."""
         quiet_presidio_logs()
         try:
-            nlp = NerOnlySpacyEngine(settings.spacy_model)
+            switches = dict(settings.recognizers)
+            ner = switches.get(SPACY_RECOGNIZER, True)
+            nlp = NerOnlySpacyEngine(settings.spacy_model, ner=ner)
             nlp.load()
             options = BuildOptions(
                 ner_entities=tuple(nlp.get_supported_entities()),
                 tagger_threads=settings.tagger_threads,
             )
-            recognizers = build_recognizers(dict(settings.recognizers), options)
+            recognizers = build_recognizers(switches, options)
             if not recognizers:
                 # Presidio would silently load its own defaults into an empty
                 # registry; a policy that switches everything off is refused.

@@ -55,6 +55,10 @@ from policies.recognizers.phone import PhoneNumberRecognizer
 from policies.recognizers.pii_tagger import PiiTaggerRecognizer
 from policies.recognizers.secrets import secret_recognizers
 
+# The recognizer that reads spaCy's entities; with it off the engine runs
+# spaCy's tokenizer only.
+SPACY_RECOGNIZER = "SpacyRecognizer"
+
 
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
@@ -79,7 +83,7 @@ def catalog() -> list[Entry]:
     """Every recognizer on offer, in the order they run."""
     entries = [
         Entry(
-            "SpacyRecognizer",
+            SPACY_RECOGNIZER,
             True,
             lambda o: SpacyRecognizer(supported_entities=list(o.ner_entities)),
         ),

@@ -103,3 +103,22 @@ def test_lower_case_tokens_stand_in_for_lemmas() -> None:
     nlp_engine.load()
     artifacts = nlp_engine.process_text("Call Anna on her Phone", "en")
     assert artifacts.lemmas == ["call", "anna", "on", "her", "phone"]
+
+
+def test_spacy_switched_off_runs_its_tokenizer_only() -> None:
+    nlp_engine = NerOnlySpacyEngine(DEFAULT_SPACY_MODEL, ner=False)
+    nlp_engine.load()
+    artifacts = nlp_engine.process_text("Call Anna Lee on her phone", "en")
+    assert nlp_engine.nlp is not None and nlp_engine.nlp["en"].pipe_names == []
+    assert artifacts.entities == []
+    assert artifacts.lemmas == ["call", "anna", "lee", "on", "her", "phone"]
+
+
+def test_engine_without_spacy_keeps_context_boosts_and_the_tagger() -> None:
+    settings = EngineSettings(recognizers=(("SpacyRecognizer", False),))
+    engine = Engine.load(settings)
+    text = "Anna Lee's phone number is 212 555 0199 and she lives at 12 Baker Street."
+    found = typed(engine, text)
+    assert ("PHONE_NUMBER", "212 555 0199") in found
+    assert any(t == "PERSON" and "Anna" in v for t, v in found)
+    assert any(t == "STREET_ADDRESS" and "Baker" in v for t, v in found)
