@@ -226,6 +226,11 @@ class RampartTagger:
     def tag(self, text: str) -> list[TaggedSpan]:
         return self.tag_many([text])[0]
 
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        """Model tokens in ``texts``: the unit the tagger's cost grows with."""
+        return sum(len(e.ids) for e in self._tokenizer.encode_batch(list(texts),
+                                                                    add_special_tokens=False))
+
     def tag_many(self, texts: Sequence[str]) -> list[list[TaggedSpan]]:
         """Spans per text; the windows of all texts share padded model runs."""
         encodings = [self._tokenizer.encode(text, add_special_tokens=False) for text in texts]

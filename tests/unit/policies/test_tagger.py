@@ -119,3 +119,10 @@ def test_model_windows_long_text_without_losing_offsets(tagger: RampartTagger) -
     filler = "The quarterly numbers look fine and nothing else happened. " * 40
     text = filler + "Please ask Ngozi Okonkwo about it. " + filler
     assert ("PERSON", "Ngozi Okonkwo") in tagged(tagger, text)
+
+
+@pytest.mark.slow
+def test_token_count_is_the_models_word_pieces_without_markers(tagger: RampartTagger) -> None:
+    assert tagger.count_tokens([]) == 0
+    assert tagger.count_tokens(["hello"]) == 1
+    assert tagger.count_tokens(["hello", "hello world"]) == 3
