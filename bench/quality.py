@@ -4,7 +4,7 @@
 
 Generates labelled sentences with presidio-evaluator's generator (a development
 dependency only) from the seed, runs piigate's engine through the gateway's own
-code path (the shipped default policy from `load_policy(None)`, a
+code path (the shipped default policy, or the one given with `--policy`, a
 `Scanner.create(...)`, `scan_sync`) and, on the same text in the same run,
 vanilla Presidio (an `AnalyzerEngine` with its default recognizers on the same
 spaCy model). It prints a table and asserts nothing.
@@ -177,11 +177,12 @@ class PiigateEngine:
 
     name = "piigate"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, policy: Path | None) -> None:
         from policies import Action, Scanner, load_policy
 
         self._allow = Action.ALLOW
-        self._scanner = Scanner.create(load_policy(None), spacy_model=SPACY_MODEL, workers=workers)
+        self._scanner = Scanner.create(load_policy(policy), spacy_model=SPACY_MODEL,
+                                       workers=workers)
         self._scanner.scan_sync(["Warm-up text for Jane Doe at 1 Main Street."])
 
     def detect(self, texts: Sequence[str]) -> list[Spans]:
@@ -310,6 +311,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help=f"1-9 for tuning; {HELD_OUT_SEED} is held out for reporting")
     parser.add_argument("--n", type=int, default=300, help="number of generated texts")
     parser.add_argument("--workers", type=int, default=0, help="piigate worker processes")
+    parser.add_argument("--policy", type=Path, default=None,
+                        help="policy file for piigate (default: the shipped one)")
     parser.add_argument("--lower-case-ratio", type=float, default=0.05,
                         help="share of names the generator writes in lower case")
     parser.add_argument("--show-misses", type=int, default=0, metavar="K",
@@ -331,7 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     samples = generate(args.seed, args.n, args.lower_case_ratio)
     scores: dict[str, Score] = {}
-    engines: list[Callable[[], Engine]] = [VanillaEngine, lambda: PiigateEngine(args.workers)]
+    engines: list[Callable[[], Engine]] = [
+        VanillaEngine, lambda: PiigateEngine(args.workers, args.policy)]
     for make in engines:
         engine = make()
         try:
