@@ -29,7 +29,6 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-WARM_UP_SEED_OFFSET = 1000
 REPEATS = 3
 
 
@@ -52,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     os.environ.setdefault("TQDM_DISABLE", "1")
 
-    from quality import SPACY_MODEL, generate
+    from quality import SPACY_MODEL, WARM_UP_SEED_OFFSET, generate
 
     from policies.engine import Engine
     from policies.nlp import load_ner_pipeline
