@@ -96,6 +96,7 @@ class LedgerRow(Base):
     __table_args__ = (
         UniqueConstraint("tenant", "upstream_id"),
         Index("ix_vault_ledger_owner", "tenant", "subject_hash"),
+        Index("ix_vault_ledger_parent", "tenant", "parent_id"),  # Ledger.forget's walk
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)

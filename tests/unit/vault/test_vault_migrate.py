@@ -23,7 +23,7 @@ def test_migrate_creates_the_tables_and_is_idempotent(engine: Engine) -> None:
     assert _tables(engine) == VAULT_TABLES | {VERSION_TABLE}
     with engine.connect() as conn:
         versions = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-    assert versions == ["vault_0001"]
+    assert versions == ["vault_0002"]
 
 
 def test_other_packages_tables_are_left_alone(db_url: str) -> None:
