@@ -142,7 +142,8 @@ def _line_slots(document: dict[str, Any], codec_for: CodecFor, number: int) -> l
         # The owner check needs the ledger, which a file upload cannot reach;
         # refusing is the only answer that cannot leak another tenant's object.
         raise BadRequest(f"line {number} of the batch file refers to a stored object "
-                         "(previous response, conversation...); batch lines must stand alone",
+                         "(previous response, conversation, file, item...); "
+                         "batch lines must stand alone",
                          code="invalid_batch_file")
     slots = [Slot((key,), value) for key, value in document.items()
              if key not in _LINE_STRUCTURE and isinstance(value, str) and value]

@@ -1,4 +1,12 @@
-"""Chat Completions (``/v1/chat/completions``) and its stream of deltas."""
+"""Chat Completions (``/v1/chat/completions``) and its stream of deltas.
+
+Two things a request may name live on the provider account all tenants
+share, so both must be the caller's tenant's: a file in a ``file`` content
+part, and the audio of an earlier answer (``audio.id`` on an assistant
+message), which the provider keeps for a while for multi-turn audio. The
+audio ids of answers are recorded for that; they belong to their stored
+completion when there is one.
+"""
 
 from __future__ import annotations
 
@@ -28,11 +36,41 @@ class ChatCodec(JsonCodec):
     def stream_restorer(self, request: Json, restorer: ScopeRestorer) -> ChatStreamRestorer:
         return ChatStreamRestorer(restorer, json_content=wants_json_content(request))
 
+    def referenced_objects(self, body: Json) -> list[str]:
+        messages = body.get("messages") if isinstance(body, dict) else None
+        named: list[Json] = []
+        for message in messages if isinstance(messages, list) else []:
+            if not isinstance(message, dict):
+                continue
+            audio = message.get("audio")
+            if isinstance(audio, dict):
+                named.append(audio.get("id"))
+            parts = message.get("content")
+            for part in parts if isinstance(parts, list) else []:
+                file = part.get("file") if isinstance(part, dict) else None
+                if isinstance(file, dict) and part.get("type") == "file":
+                    named.append(file.get("file_id"))
+        return list(dict.fromkeys(ident for ident in named if isinstance(ident, str) and ident))
+
     def created_objects(self, request: Json, response: Json) -> list[ObjectRef]:
-        if isinstance(request, dict) and request.get("store") is True and isinstance(
-                response, dict) and isinstance(response.get("id"), str):
-            return [ObjectRef("chat_completion", response["id"])]
-        return []
+        if not (isinstance(response, dict) and isinstance(response.get("id"), str)):
+            return []
+        stored = isinstance(request, dict) and request.get("store") is True
+        completion = response["id"] if stored else None
+        objects = [ObjectRef("chat_completion", response["id"])] if stored else []
+        return objects + [ObjectRef("chat_audio", audio_id, completion)
+                          for audio_id in _audio_ids(response)]
+
+
+def _audio_ids(response: dict[str, Any]) -> list[str]:
+    found: dict[str, None] = {}
+    choices = response.get("choices")
+    for choice in choices if isinstance(choices, list) else []:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        audio = message.get("audio") if isinstance(message, dict) else None
+        if isinstance(audio, dict) and isinstance(audio.get("id"), str) and audio["id"]:
+            found[audio["id"]] = None
+    return list(found)
 
 
 class ChatStreamRestorer(ChunkStreamRestorer[tuple[int, str, int]]):
@@ -46,6 +84,15 @@ class ChatStreamRestorer(ChunkStreamRestorer[tuple[int, str, int]]):
     def __init__(self, restorer: ScopeRestorer, *, json_content: bool) -> None:
         super().__init__(restorer)
         self._json_content = json_content
+        self._audio_ids: dict[str, None] = {}
+
+    @property
+    def result(self) -> Json:
+        """The completion's id and the audio ids seen so far, shaped like a whole answer."""
+        if self.response_id is None:
+            return None
+        return {"id": self.response_id, "choices": [
+            {"message": {"audio": {"id": audio_id}}} for audio_id in self._audio_ids]}
 
     async def _flushed(self) -> list[dict[str, Any]]:
         choices = []
@@ -68,6 +115,9 @@ class ChatStreamRestorer(ChunkStreamRestorer[tuple[int, str, int]]):
                 await self._flush_choice(index, delta)
 
     async def _restore_delta(self, index: int, delta: dict[str, Any]) -> None:
+        audio = delta.get("audio")
+        if isinstance(audio, dict) and isinstance(audio.get("id"), str) and audio["id"]:
+            self._audio_ids[audio["id"]] = None
         for field in _TEXT_DELTAS:
             piece = delta.get(field)
             if isinstance(piece, str):

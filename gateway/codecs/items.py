@@ -190,8 +190,68 @@ async def restore_answer(request: Json, body: RawBody, restorer: ScopeRestorer) 
 
 
 def item_ids(items: Json) -> list[str]:
-    """Ids of the items of a list (created conversation items, a response's output)."""
+    """Ids of the items of a list (created conversation items, a response's output).
+
+    An ``item_reference`` is left out: its id names another item, which is
+    recorded where it was created, not here.
+    """
     if not isinstance(items, list):
         return []
     return [item["id"] for item in items
-            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]]
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]
+            and item.get("type") != "item_reference"]
+
+
+# Parts whose ``file_id`` makes the provider load a stored file into the model's
+# context. Annotations and file search results also carry a ``file_id``, but only
+# to cite it (a container file citation names a container's file, never recorded).
+_FILE_PARTS = frozenset({"input_file", "input_image", "computer_screenshot"})
+# Subtrees that hold the app's own JSON (metadata, JSON schemas), never a reference.
+_NOT_REFERENCES = frozenset({"metadata", "schema", "parameters"})
+
+
+def referenced_ids(body: Json) -> list[str]:
+    """Stored objects a Responses-family body makes the provider load; first seen first.
+
+    Items by reference (``item_reference``; a ``reasoning`` item with no
+    ``encrypted_content``, whose content the provider looks up by id), files
+    in input parts and tool settings, vector stores searched, code containers
+    used. Each must be the caller's tenant's: the provider account is shared.
+    """
+    found: dict[str, None] = {}
+    _collect_references(body, found)
+    return list(found)
+
+
+def _collect_references(node: Json, found: dict[str, None]) -> None:
+    if isinstance(node, list):
+        for value in node:
+            _collect_references(value, found)
+    elif isinstance(node, dict):
+        for ident in _named_by(node):
+            found[ident] = None
+        for name, value in node.items():
+            if name not in _NOT_REFERENCES and isinstance(value, dict | list):
+                _collect_references(value, found)
+
+
+def _named_by(node: dict[str, Json]) -> list[str]:
+    """The ids one JSON object names by itself (not those of the objects inside it)."""
+    kind = node.get("type")
+    named: list[Json] = []
+    if kind == "item_reference" or (kind == "reasoning" and not node.get("encrypted_content")):
+        named.append(node.get("id"))
+    if kind in _FILE_PARTS:
+        named.append(node.get("file_id"))
+    if kind == "code_interpreter" and isinstance(node.get("container"), str):
+        named.append(node["container"])  # a container id, not {"type": "auto", ...}
+    if kind == "container_reference":
+        named.append(node.get("container_id"))
+    mask = node.get("input_image_mask")  # image_generation tool
+    if isinstance(mask, dict):
+        named.append(mask.get("file_id"))
+    for key in ("file_ids", "vector_store_ids"):  # container files, file_search stores
+        values = node.get(key)
+        if isinstance(values, list):
+            named.extend(values)
+    return [ident for ident in named if isinstance(ident, str) and ident]

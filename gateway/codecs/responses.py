@@ -2,8 +2,10 @@
 
 Requests are scanned like every family (every string but the structural
 ones; function-call ``arguments`` leaf by leaf). A response built on a
-previous response or on a conversation names an upstream object, which must
-belong to the caller's tenant before anything is sent. Answers are restored
+previous response, a conversation, referenced items, stored files, vector
+stores or code containers names upstream objects, which must belong to the
+caller's tenant before anything is sent (:func:`~gateway.codecs.items.referenced_ids`);
+what it creates is recorded, down to each output item. Answers are restored
 with :class:`~gateway.codecs.items.DocumentRestorer` (annotation offsets
 follow restored values); the stream by :class:`ResponsesStreamRestorer`.
 """
@@ -23,6 +25,7 @@ from .items import (
     DocumentRestorer,
     item_ids,
     item_request_slots,
+    referenced_ids,
     restore_answer,
     restore_with_edits,
     shift_annotation,
@@ -68,12 +71,20 @@ class ResponsesCodec(JsonCodec):
         return item_request_slots(body)
 
     def referenced_objects(self, body: Json) -> list[str]:
+        """What the response builds on: chain, conversation, referenced items, files...
+
+        Input items that go into a conversation keep the ids the app gave
+        them, and listing the conversation records its items for its owner,
+        so such an id must already be the tenant's (see ConversationsCodec).
+        """
         if not isinstance(body, dict):
             return []
         previous = body.get("previous_response_id")
-        referenced = [previous] if isinstance(previous, str) and previous else []
         conversation = conversation_of(body)
-        return referenced + ([conversation] if conversation else [])
+        named = [previous, conversation, *referenced_ids(body)]
+        if conversation:
+            named += item_ids(body.get("input"))
+        return list(dict.fromkeys(ident for ident in named if isinstance(ident, str) and ident))
 
     async def restore_body(self, request: Json, body: RawBody, restorer: ScopeRestorer
                            ) -> RawBody:
@@ -84,19 +95,46 @@ class ResponsesCodec(JsonCodec):
         return ResponsesStreamRestorer(restorer, json_output_text=wants_json_text(request))
 
     def created_objects(self, request: Json, response: Json) -> list[ObjectRef]:
-        """A stored response; the output items it appended to a conversation."""
-        if not (isinstance(request, dict) and isinstance(response, dict)
-                and response.get("object") == "response" and isinstance(response.get("id"), str)):
+        """A stored response, its output items and the code containers it ran in.
+
+        Output items may be named by ``item_reference`` later, so each one
+        with an id is recorded: under the conversation it was added to, else
+        under the stored response (deleting either takes it out of reach).
+        The response's own parent is none: deleting a conversation leaves its
+        responses upstream, and erasure must still find them. A read (a
+        background response polled until it is done) records only the items;
+        the response was recorded when it was created.
+        """
+        if not (isinstance(response, dict) and response.get("object") == "response"
+                and isinstance(response.get("id"), str)):
             return []
+        response_id: str = response["id"]
         stored = response.get("store")
         if not isinstance(stored, bool):
-            stored = request.get("store", True) is not False
+            stored = not (isinstance(request, dict) and request.get("store") is False)
         conversation = conversation_of(request) or conversation_of(response)
-        objects = [ObjectRef("response", response["id"], conversation)] if stored else []
+        output = response.get("output")
+        objects = [ObjectRef("response", response_id)] if stored and isinstance(
+            request, dict) else []
         if conversation:
             objects += [ObjectRef("conversation_item", item_id, conversation)
-                        for item_id in item_ids(response.get("output"))]
-        return objects
+                        for item_id in item_ids(output)]
+        elif stored:
+            objects += [ObjectRef("response_item", item_id, response_id)
+                        for item_id in item_ids(output)]
+        return objects + [ObjectRef("container", container_id, response_id if stored else None)
+                          for container_id in _container_ids(output)]
+
+
+def _container_ids(output: Json) -> list[str]:
+    """Containers code interpreter ran in (created on the fly by ``{"type": "auto"}``)."""
+    found: dict[str, None] = {}
+    for item in output if isinstance(output, list) else []:
+        if isinstance(item, dict) and item.get("type") == "code_interpreter_call":
+            container_id = item.get("container_id")
+            if isinstance(container_id, str) and container_id:
+                found[container_id] = None
+    return list(found)
 
 
 class _Sequencer:

@@ -191,6 +191,31 @@ def _history(state: SimulatorState, body: JsonObject) -> list[JsonObject]:
     return history
 
 
+def _resolved(state: SimulatorState, items: list[JsonObject]) -> list[JsonObject]:
+    """Input as the model sees it: an ``item_reference`` is the stored item it names.
+
+    Any stored item of the account will do (a response's input or output, a
+    conversation's item), whoever stored it: the account is one. An id that
+    names nothing is a 404, as upstream.
+    """
+    if not any(item.get("type") == "item_reference" for item in items):
+        return items
+    known = [item for response_id, response in state.store.responses.items()
+             for item in state.store.response_inputs[response_id] + response["output"]]
+    known += [item for listed in state.store.conversation_items.values() for item in listed]
+    stored = {str(item.get("id")): item for item in reversed(known)
+              if item.get("type") != "item_reference"}
+    context: list[JsonObject] = []
+    for item in items:
+        if item.get("type") != "item_reference":
+            context.append(item)
+        elif str(item.get("id")) in stored:
+            context.append(stored[str(item.get("id"))])
+        else:
+            raise ApiError(404, f"Item with id '{item.get('id')}' not found.", param="input")
+    return context
+
+
 def _conversation_id(body: JsonObject) -> str | None:
     value = body.get("conversation")
     if isinstance(value, dict):
@@ -249,8 +274,9 @@ def create(state: SimulatorState, call: Call) -> Reply:
     required(body, "model")
     items = normalise_input(body.get("input") or [])
     history = _history(state, body)
-    output = output_for(body, items, history)
-    response = build(body, output, _usage(history + items, output))
+    context = _resolved(state, items)
+    output = output_for(body, context, history)
+    response = build(body, output, _usage(history + context, output))
     conversation_id = _conversation_id(body)
     if conversation_id:
         conversations.append_items(state, conversation_id, items + output)

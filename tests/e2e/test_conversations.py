@@ -112,7 +112,7 @@ def test_responses_in_a_conversation(gateway: Gateway, provider: SimulatorState,
     answer = client.responses.create(model="gpt-4.1", conversation=conversation.id, input=TEXT)
     assert answer.output_text == "You said: " + TEXT
     entry = owner(ledger, answer.id)
-    assert entry is not None and entry.kind == "response" and entry.parent_id == conversation.id
+    assert entry is not None and entry.kind == "response" and entry.parent_id is None
     item = owner(ledger, answer.output[0].id)
     assert item is not None and item.kind == "conversation_item"
     assert item.parent_id == conversation.id

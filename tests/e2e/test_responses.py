@@ -61,7 +61,8 @@ def test_items_history_is_tokenized_and_input_items_come_back(
     arguments = json.dumps({"email": EMAIL, "name": NAME})
     items: list[Any] = [
         {"role": "user", "content": [{"type": "input_text", "text": TEXT}]},
-        {"type": "reasoning", "id": "rs_hist1", "summary": [
+        {"type": "reasoning", "id": "rs_hist1", "encrypted_content": "gAAAAB-opaque==",
+         "summary": [
             {"type": "summary_text", "text": f"{NAME} wants a lookup"}]},
         {"type": "function_call", "call_id": "call_1", "name": "lookup",
          "arguments": arguments},

@@ -37,7 +37,8 @@ def test_created_objects() -> None:
 
 def test_reads_and_deletes_record_nothing() -> None:
     assert CODEC.created_objects(None, {"id": "conv_1", "object": "conversation"}) == []
-    assert CODEC.created_objects(None, {"object": "list", "data": [{"id": "msg_1"}]}) == []
+    assert CODEC.created_objects(None, {"object": "list", "data": [{"id": "msg_1"}]}) == [
+        ObjectRef("conversation_item", "msg_1")]  # a listing records its items
     assert CODEC.created_objects({}, {"id": "conv_1", "object": "conversation.deleted"}) == []
     assert CODEC.created_objects({}, None) == []
 

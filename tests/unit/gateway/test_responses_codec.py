@@ -73,7 +73,7 @@ def test_conversation_object_id_is_structural() -> None:
 
 
 def test_referenced_objects_are_previous_response_and_conversation() -> None:
-    assert CODEC.referenced_objects(REQUEST) == ["resp_1", "conv_1"]
+    assert CODEC.referenced_objects(REQUEST) == ["resp_1", "conv_1", "msg_9", "rs_1"]
     assert CODEC.referenced_objects({"conversation": {"id": "conv_2"}}) == ["conv_2"]
     assert CODEC.referenced_objects({"input": "hi"}) == []
     assert CODEC.referenced_objects(None) == []
@@ -85,9 +85,10 @@ def answer(**fields: Any) -> dict[str, Any]:
 
 
 def test_created_objects_record_stored_responses() -> None:
-    assert CODEC.created_objects({"input": "x"}, answer(store=True)) == [
-        ObjectRef("response", "resp_2")]
-    assert CODEC.created_objects({"input": "x"}, answer()) == [ObjectRef("response", "resp_2")]
+    stored = [ObjectRef("response", "resp_2"), ObjectRef("response_item", "msg_2", "resp_2"),
+              ObjectRef("response_item", "fc_2", "resp_2")]
+    assert CODEC.created_objects({"input": "x"}, answer(store=True)) == stored
+    assert CODEC.created_objects({"input": "x"}, answer()) == stored
     assert CODEC.created_objects({"input": "x", "store": False}, answer()) == []
     assert CODEC.created_objects({"input": "x"}, answer(store=False)) == []
 
@@ -95,13 +96,15 @@ def test_created_objects_record_stored_responses() -> None:
 def test_created_objects_with_a_conversation_record_its_new_items() -> None:
     request = {"input": "x", "conversation": {"id": "conv_1"}}
     assert CODEC.created_objects(request, answer(store=True)) == [
-        ObjectRef("response", "resp_2", "conv_1"),
+        ObjectRef("response", "resp_2"),
         ObjectRef("conversation_item", "msg_2", "conv_1"),
         ObjectRef("conversation_item", "fc_2", "conv_1")]
 
 
 def test_reads_and_other_answers_record_nothing() -> None:
-    assert CODEC.created_objects(None, answer()) == []
+    assert CODEC.created_objects(None, answer()) == [  # a read records only the items
+        ObjectRef("response_item", "msg_2", "resp_2"),
+        ObjectRef("response_item", "fc_2", "resp_2")]
     assert CODEC.created_objects({}, {"object": "response.deleted", "id": "resp_2"}) == []
     assert CODEC.created_objects({}, None) == []
 
