@@ -39,7 +39,7 @@ from .errors import (
 )
 from .failclosed import guard
 from .keystore import Principal
-from .listing import is_tenant_listing, maybe_json, own_objects_only
+from .listing import ListingRequest, is_tenant_listing, maybe_json, own_objects_only
 from .protect import protect
 from .request_body import is_json, parse_json, protect_query, read_limited
 from .restore import ScopeRestorer
@@ -130,7 +130,15 @@ async def _proxy(services: Services, request: Request, path: str, call: Call) ->
         return await _upstream_error(services, upstream, restorer, call)
     if upstream.headers.get("content-type", "").startswith("text/event-stream"):
         return _stream(services, upstream, codec, body, restorer, scope, matched, call)
-    return await _whole(services, upstream, codec, body, restorer, scope, matched, call)
+    raw = await read_body(upstream)
+    if is_tenant_listing(matched, call.method):
+        listed = await own_objects_only(services, scope.tenant,
+                                        ListingRequest(path, params, headers), raw)
+        if isinstance(listed, httpx.Response):  # the provider refused a following page
+            call.status = listed.status_code
+            return await _upstream_error(services, listed, restorer, call)
+        raw = listed
+    return await _whole(services, upstream, raw, codec, body, restorer, scope, matched, call)
 
 
 def _codec_for(services: Services, matched: RouteMatch | None, call: Call) -> Codec:
@@ -211,13 +219,10 @@ async def _upstream_error(services: Services, upstream: httpx.Response, restorer
     return _json_response(body, upstream, call)
 
 
-async def _whole(services: Services, upstream: httpx.Response, codec: Codec, request_body: Any,
-                 restorer: ScopeRestorer, scope: Scope, matched: RouteMatch | None, call: Call
-                 ) -> Response:
-    raw = await read_body(upstream)
+async def _whole(services: Services, upstream: httpx.Response, raw: bytes, codec: Codec,
+                 request_body: Any, restorer: ScopeRestorer, scope: Scope,
+                 matched: RouteMatch | None, call: Call) -> Response:
     content_type = upstream.headers.get("content-type", "")
-    if is_tenant_listing(matched, call.method):
-        raw = await own_objects_only(services, scope.tenant, raw)
     restored = await guard(codec.restore_body(request_body, RawBody(raw, content_type),
                                                restorer))
     response_json = maybe_json(raw) if "json" in content_type else None
@@ -308,9 +313,9 @@ def _children_of(matched: RouteMatch | None, objects: list[ObjectRef]) -> list[O
 
 async def _ledger(services: Services, scope: Scope, objects: list[ObjectRef], call: Call
                   ) -> None:
-    for ref in objects:
-        await guard(services.ledger.record(scope, ref.kind, ref.upstream_id, ref.parent_id))
-        call.objects.append(ref.upstream_id)
+    await guard(services.ledger.record_all(
+        scope, [(ref.kind, ref.upstream_id, ref.parent_id) for ref in objects]))
+    call.objects.extend(ref.upstream_id for ref in objects)
 
 
 async def _audit(services: Services, call: Call) -> None:

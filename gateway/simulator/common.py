@@ -164,8 +164,14 @@ def page(
     *,
     default_order: str = "desc",
     extra: Mapping[str, Any] | None = None,
+    default_limit: int = 20,
+    max_limit: int = 100,
 ) -> JsonObject:
-    """A cursor page (``limit``, ``order``, ``after``, ``before``) over items in creation order."""
+    """A cursor page (``limit``, ``order``, ``after``, ``before``) over items in creation order.
+
+    Most listings take 1 to 100 objects, 20 by default; files take up to
+    10,000, which is also their default (openapi.yaml).
+    """
     order = call.query.get("order", default_order)
     if order not in ("asc", "desc"):
         raise invalid("order", "Invalid 'order': expected 'asc' or 'desc'.")
@@ -175,7 +181,7 @@ def page(
     if before:
         ids = [str(item["id"]) for item in ordered]
         ordered = ordered[: ids.index(before)] if before in ids else ordered
-    limit = query_int(call, "limit", 20)
+    limit = query_int(call, "limit", default_limit, high=max_limit)
     data = ordered[:limit]
     result: JsonObject = {
         "object": "list",

@@ -14,7 +14,6 @@ from gateway.simulator.common import (
     new_id,
     now,
     page,
-    query_int,
     required,
 )
 from gateway.simulator.errors import ApiError, invalid, missing, not_found
@@ -73,9 +72,8 @@ def upload(state: SimulatorState, call: Call) -> Reply:
 
 
 def list_files(state: SimulatorState, call: Call) -> Reply:
-    query_int(call, "limit", 10000, high=10000)
     items = filtered(state.store.files.values(), purpose=call.query.get("purpose"))
-    return page(call, items)
+    return page(call, items, default_limit=10_000, max_limit=10_000)
 
 
 def retrieve(state: SimulatorState, call: Call) -> Reply:
