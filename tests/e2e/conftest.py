@@ -8,6 +8,7 @@ simulator. Every test can read what the provider received from ``provider``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from gateway.services import Services, open_engine
 from gateway.settings import Settings
 from gateway.simulator import SimulatorState, create_simulator_app
 from policies import Scanner, load_policy
+from vault import Ledger, LedgerEntry
 
 
 @dataclass
@@ -98,6 +100,18 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, provider_url: str,
             scanner: Scanner) -> Iterator[Gateway]:
     with running_gateway(tmp_path_factory.mktemp("gateway"), provider_url, scanner) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def ledger(gateway: Gateway) -> Iterator[Ledger]:
+    """The shared gateway's resource ledger, read directly from its database."""
+    engine = open_engine(gateway.settings)
+    yield Ledger(engine, gateway.settings.load_master_key())
+    engine.dispose()
+
+
+def ledger_owner(ledger: Ledger, upstream_id: str, tenant: str = "acme") -> LedgerEntry | None:
+    return asyncio.run(ledger.owner(tenant, upstream_id))
 
 
 @pytest.fixture

@@ -7,33 +7,20 @@ path below it.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
-from gateway.services import open_engine
 from gateway.simulator import SimulatorState
 from tests.e2e.conftest import Gateway
-from vault import Ledger, LedgerEntry
+from tests.e2e.conftest import ledger_owner as owner
+from vault import Ledger
 
 NAME, EMAIL = "John Smith", "john.smith@example.com"
 PHONE, CARD = "+1 212 555 0199", "4111 1111 1111 1111"
 TEXT = f"I am {NAME}, reach me at {EMAIL}"
-
-
-@pytest.fixture(scope="module")
-def ledger(gateway: Gateway) -> Iterator[Ledger]:
-    engine = open_engine(gateway.settings)
-    yield Ledger(engine, gateway.settings.load_master_key())
-    engine.dispose()
-
-
-def owner(ledger: Ledger, upstream_id: str) -> LedgerEntry | None:
-    return asyncio.run(ledger.owner("acme", upstream_id))
 
 
 def assert_hidden(provider: SimulatorState) -> None:

@@ -6,18 +6,16 @@ app got the original values back (annotation offsets included).
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
-from gateway.services import open_engine
 from gateway.simulator import SimulatorState
 from tests.e2e.conftest import Gateway
-from vault import Ledger, LedgerEntry
+from tests.e2e.conftest import ledger_owner as owner
+from vault import Ledger
 
 NAME, EMAIL = "John Smith", "john.smith@example.com"
 PHONE, CARD = "+1 212 555 0199", "4111 1111 1111 1111"
@@ -30,17 +28,6 @@ def assert_hidden(provider: SimulatorState, *values: str) -> None:
     assert received, "the provider received nothing"
     for value in values or (NAME, EMAIL, PHONE, CARD):
         assert value not in received
-
-
-@pytest.fixture(scope="module")
-def ledger(gateway: Gateway) -> Iterator[Ledger]:
-    engine = open_engine(gateway.settings)
-    yield Ledger(engine, gateway.settings.load_master_key())
-    engine.dispose()
-
-
-def owner(ledger: Ledger, upstream_id: str, tenant: str = "acme") -> LedgerEntry | None:
-    return asyncio.run(ledger.owner(tenant, upstream_id))
 
 
 def test_string_input_restored_with_annotation_offsets(gateway: Gateway,

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from gateway.services import open_engine
 from gateway.simulator import SimulatorState
 from tests.e2e.conftest import Gateway
 from vault import Ledger
@@ -32,13 +30,6 @@ def choppy(provider: SimulatorState) -> SimulatorState:
     provider.stream_piece_chars = 3
     provider.byte_chunk_size = 7
     return provider
-
-
-@pytest.fixture(scope="module")
-def ledger(gateway: Gateway) -> Iterator[Ledger]:
-    engine = open_engine(gateway.settings)
-    yield Ledger(engine, gateway.settings.load_master_key())
-    engine.dispose()
 
 
 def assert_hidden(provider: SimulatorState) -> None:

@@ -9,34 +9,22 @@ shows the owner's request going through and the other tenant's refused with
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import openai
 import pytest
 
-from gateway.services import open_engine
 from gateway.simulator import SimulatorState
 from tests.e2e.conftest import Gateway
-from vault import Ledger, LedgerEntry
+from tests.e2e.conftest import ledger_owner as owner
+from vault import Ledger
 
 NAME, EMAIL = "John Smith", "john.smith@example.com"
 TEXT = f"My name is {NAME}, my email is {EMAIL}"
 ECHO = "You said: "
 MODEL = "gpt-4.1"
-
-
-@pytest.fixture(scope="module")
-def ledger(gateway: Gateway) -> Iterator[Ledger]:
-    engine = open_engine(gateway.settings)
-    yield Ledger(engine, gateway.settings.load_master_key())
-    engine.dispose()
-
-
-def owner(ledger: Ledger, upstream_id: str) -> LedgerEntry | None:
-    return asyncio.run(ledger.owner("acme", upstream_id))
 
 
 def refused(provider: SimulatorState, attempt: Callable[[], object]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from vault import Vault, migrate
+from vault import Ledger, Vault, migrate
 from vault.db import create_engine
 
 MASTER_KEY = bytes(range(32))
@@ -33,3 +33,8 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def vault(engine: Engine) -> Vault:
     return Vault(engine, MASTER_KEY)
+
+
+@pytest.fixture
+def ledger(engine: Engine) -> Ledger:
+    return Ledger(engine, MASTER_KEY)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
 
-from tests.unit.vault.conftest import MASTER_KEY
 from vault import Ledger, Scope
 from vault.ledger import IDS_PER_QUERY
 
@@ -13,11 +11,6 @@ pytestmark = pytest.mark.anyio
 
 ALICE = Scope("acme", "alice")
 GLOBEX = Scope("globex", "alice")
-
-
-@pytest.fixture
-def ledger(engine: Engine) -> Ledger:
-    return Ledger(engine, MASTER_KEY)
 
 
 async def test_record_all_records_each_object_with_its_parent_once(ledger: Ledger) -> None:

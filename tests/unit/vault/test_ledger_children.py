@@ -7,7 +7,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, inspect
 
-from tests.unit.vault.conftest import MASTER_KEY
 from vault import Ledger, Scope
 
 pytestmark = pytest.mark.anyio
@@ -15,11 +14,6 @@ pytestmark = pytest.mark.anyio
 ALICE = Scope("acme", "alice")
 BOB = Scope("acme", "bob")
 GLOBEX = Scope("globex", "alice")
-
-
-@pytest.fixture
-def ledger(engine: Engine) -> Ledger:
-    return Ledger(engine, MASTER_KEY)
 
 
 async def ids(ledger: Ledger, scope: Scope) -> set[str]:

@@ -18,11 +18,6 @@ ALICE = Scope("acme", "alice")
 BOB = Scope("acme", "bob")
 
 
-@pytest.fixture
-def ledger(engine: Engine) -> Ledger:
-    return Ledger(engine, MASTER_KEY)
-
-
 async def test_record_then_find_the_owner(ledger: Ledger) -> None:
     before = datetime.now(UTC)
     await ledger.record(ALICE, "thread", "thread_1")
