@@ -9,7 +9,9 @@ rebuilds the same engine from it.
 Text goes through spaCy in batches (``nlp.pipe``), then every recognizer runs
 on each text with the batch's NLP artifacts, which is Presidio's own
 ``analyze(nlp_artifacts=...)`` path. The PII tagger is given the whole batch
-before that loop, so its model runs on padded batches too.
+before that loop, so its model runs on padded batches too. Last, the names
+found are completed (:mod:`policies.name_completion`): initials, suffixes and
+repeats of a found name that no recognizer reported on its own.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
 from policies.context import LightCopyContextEnhancer
 from policies.errors import DetectionError
+from policies.name_completion import complete_names
 from policies.nlp import LANGUAGE, NerOnlySpacyEngine
 from policies.recognizers import SPACY_RECOGNIZER, BuildOptions, build_recognizers
+from policies.recognizers.names import listed_names
 from policies.recognizers.pii_tagger import PiiTaggerRecognizer
 from policies.settings import EngineSettings
 from policies.spans import Span
@@ -44,10 +48,17 @@ def quiet_presidio_logs() -> None:
 class Engine:
     """A loaded analyzer. Not thread-safe: use it from one thread at a time."""
 
-    def __init__(self, analyzer: AnalyzerEngine, nlp: NerOnlySpacyEngine, batch_size: int):
+    def __init__(
+        self,
+        analyzer: AnalyzerEngine,
+        nlp: NerOnlySpacyEngine,
+        batch_size: int,
+        names: frozenset[str],
+    ):
         self._analyzer = analyzer
         self._nlp = nlp
         self._batch_size = batch_size
+        self._names = names
         # Recognizers that run a model over the whole batch at once.
         self._taggers = [
             r for r in analyzer.registry.recognizers if isinstance(r, PiiTaggerRecognizer)
@@ -72,6 +83,7 @@ class Engine:
                 # registry; a policy that switches everything off is refused.
                 raise DetectionError("every recognizer is switched off")
             registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
+            names = listed_names()
             analyzer = AnalyzerEngine(
                 registry=registry,
                 nlp_engine=nlp,
@@ -82,7 +94,7 @@ class Engine:
             raise
         except Exception as exc:  # whatever broke, detection cannot run
             raise DetectionError(f"cannot load detection engine: {type(exc).__name__}") from exc
-        return cls(analyzer, nlp, settings.batch_size)
+        return cls(analyzer, nlp, settings.batch_size, names)
 
     def analyze(self, texts: Sequence[str]) -> list[list[Span]]:
         """Raw spans per text, in input order; any failure is a DetectionError."""
@@ -104,7 +116,9 @@ class Engine:
             for item in batch:
                 text, artifacts = item[0], item[1]  # (text, artifacts): no context tuples
                 results = self._analyzer.analyze(text, LANGUAGE, nlp_artifacts=artifacts)
-                found.append([Span(r.entity_type, r.start, r.end, r.score) for r in results])
+                spans = [Span(r.entity_type, r.start, r.end, r.score) for r in results]
+                spans += complete_names(text, spans, self._names.__contains__)
+                found.append(spans)
         if len(found) != len(texts):
             raise DetectionError("the NLP pipeline lost texts")
         return found

@@ -18,6 +18,7 @@ and are left to the models.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -37,7 +38,7 @@ _NAME_ATTRIBUTES = ("first_names", "first_names_male", "first_names_female",
                     "first_names_nonbinary", "last_names")
 # Capitalised words that are listed as names somewhere but are far more
 # often something else in English text.
-_NOT_NAMES = frozenset({
+NOT_NAMES = frozenset({
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
     "friday", "saturday", "sunday", "dear", "hello", "thanks", "best", "regards", "mr",
@@ -58,6 +59,12 @@ def faker_names() -> frozenset[str]:
         if provider is not None:
             names.update(_listed(provider))
     return frozenset(n.lower() for n in names if len(n) > 1)
+
+
+@functools.cache
+def listed_names() -> frozenset[str]:
+    """Faker's names without stop words, months and greetings, lower-cased."""
+    return faker_names() - STOP_WORDS - NOT_NAMES
 
 
 def common_words() -> frozenset[str]:
@@ -92,7 +99,7 @@ class NameGazetteerRecognizer(LocalRecognizer):
 
     def load(self) -> None:
         if self._names is None:
-            self._names = faker_names() - STOP_WORDS - _NOT_NAMES - common_words()
+            self._names = listed_names() - common_words()
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

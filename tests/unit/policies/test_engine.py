@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from policies import DetectionError
+from policies.apply import PolicyApplier
 from policies.engine import Engine
+from policies.loader import default_policy_path, load_policy
 from policies.nlp import NerOnlySpacyEngine, load_ner_pipeline
 from policies.recognizers import BuildOptions, build_recognizers, name_of, recognizer_names
 from policies.settings import DEFAULT_SPACY_MODEL, EngineSettings
@@ -33,6 +35,14 @@ def test_one_result_list_per_text_in_order(engine: Engine) -> None:
 def test_may_the_month_is_not_a_person_but_may_the_name_is(engine: Engine) -> None:
     assert not any(t == "PERSON" for t, _ in typed(engine, "The report is due in May."))
     assert ("PERSON", "May Chen") in typed(engine, "May Chen called yesterday.")
+
+
+def test_names_are_completed_so_no_part_stays_in_clear(engine: Engine) -> None:
+    text = "It was sung by Salambek D. Melikov, PhD in 2013. Later Melikov retired."
+    [spans] = engine.analyze([text])
+    findings = PolicyApplier(load_policy(default_policy_path())).apply(text, spans)
+    persons = [text[f.start : f.end] for f in findings if f.entity_type == "PERSON"]
+    assert {"Salambek D. Melikov, PhD", "Melikov"} <= set(persons)
 
 
 def test_version_numbers_are_not_ip_addresses(engine: Engine) -> None:
