@@ -95,16 +95,24 @@ class ResponsesCodec(JsonCodec):
         return ResponsesStreamRestorer(restorer, json_output_text=wants_json_text(request))
 
     def created_objects(self, request: Json, response: Json) -> list[ObjectRef]:
-        """A stored response, its output items and the code containers it ran in.
+        """A stored response, its items and the code containers it ran in.
 
-        Output items may be named by ``item_reference`` later, so each one
+        Items may be named by ``item_reference`` later, so each output item
         with an id is recorded: under the conversation it was added to, else
         under the stored response (deleting either takes it out of reach).
         The response's own parent is none: deleting a conversation leaves its
         responses upstream, and erasure must still find them. A read (a
         background response polled until it is done) records only the items;
-        the response was recorded when it was created.
+        the response was recorded when it was created. Input items get ids
+        upstream but are named only when listed (``input_items``), so a
+        listing records them under the response.
         """
+        if isinstance(response, dict) and response.get("object") == "list":
+            # The input items of a stored response: the provider names them
+            # only here. The path's response is the owner's (the pipeline
+            # checked it) and becomes their parent.
+            return [ObjectRef("response_item", item_id)
+                    for item_id in item_ids(response.get("data"))]
         if not (isinstance(response, dict) and response.get("object") == "response"
                 and isinstance(response.get("id"), str)):
             return []

@@ -80,6 +80,24 @@ def test_item_reference_to_an_item_a_conversation_was_created_with(
     assert_hidden(provider)
 
 
+def test_item_reference_to_a_stored_responses_input_item(
+        gateway: Gateway, provider: SimulatorState, ledger: Ledger) -> None:
+    """The provider names input items only in listings: the owner's listing records them."""
+    client, intruder = gateway.client(), gateway.client(key=gateway.other_tenant_key)
+    first = client.responses.create(
+        model=MODEL, input=[{"type": "message", "role": "user", "content": TEXT}])
+    [item] = list(client.responses.input_items.list(first.id))
+    entry = owner(ledger, item.id)
+    assert entry is not None and (entry.kind, entry.parent_id) == ("response_item", first.id)
+    answer = client.responses.create(model=MODEL, input=[{"type": "item_reference",
+                                                          "id": item.id}])
+    assert answer.output_text == ECHO + TEXT  # the referenced item reached the model
+    refused(provider, lambda: intruder.responses.create(model=MODEL, input=reference(item.id)))
+    client.responses.delete(first.id)
+    assert owner(ledger, item.id) is None
+    assert_hidden(provider)
+
+
 def test_streamed_and_background_output_items_can_be_referenced_by_their_owner_only(
         gateway: Gateway, provider: SimulatorState, ledger: Ledger) -> None:
     client, intruder = gateway.client(), gateway.client(key=gateway.other_tenant_key)
