@@ -29,7 +29,15 @@ from audit.records import now as audit_now
 from vault import Scope
 
 from .auth import authenticate
-from .codecs.base import Codec, JsonCodec, ObjectRef, ProtectTexts, RawBody, dump_json
+from .codecs.base import (
+    Codec,
+    ForeignIds,
+    JsonCodec,
+    ObjectRef,
+    ProtectTexts,
+    RawBody,
+    dump_json,
+)
 from .errors import (
     Forbidden,
     GatewayError,
@@ -120,7 +128,8 @@ async def _proxy(services: Services, request: Request, path: str, call: Call) ->
         content, headers["content-type"] = dump_json(body), "application/json"
     elif raw:
         protected = await codec.protect_raw(RawBody(raw, content_type),
-                                            _text_protector(services, scope, call))
+                                            _text_protector(services, scope, call),
+                                            _foreign_ids(services, principal))
         content, headers["content-type"] = protected.content, protected.content_type
     upstream = await services.upstream.send(
         request.method, path, params=params, headers=headers, content=content)
@@ -202,10 +211,19 @@ def _text_protector(services: Services, scope: Scope, call: Call) -> ProtectText
 async def _check_references(services: Services, codec: Codec, body: Any, principal: Principal
                             ) -> None:
     """Objects a request builds on (previous response, conversation...) must be ours."""
-    for object_id in codec.referenced_objects(body):
-        if await guard(services.ledger.owner(principal.tenant, object_id)) is None:
+    named = codec.referenced_objects(body)
+    foreign = await _foreign_ids(services, principal)(named) if named else set()
+    for object_id in named:
+        if object_id in foreign:
             raise NotFound(f"no object {object_id!r} for this key's tenant",
                            code="object_not_found")
+
+
+def _foreign_ids(services: Services, principal: Principal) -> ForeignIds:
+    async def foreign_ids(ids: Sequence[str]) -> set[str]:
+        return set(ids) - await guard(services.ledger.owned(principal.tenant, ids))
+
+    return foreign_ids
 
 
 async def _upstream_error(services: Services, upstream: httpx.Response, restorer: ScopeRestorer,

@@ -45,6 +45,9 @@ class ObjectRef:
 # Scans and tokenizes free texts in the call's scope (counting what it found),
 # for bodies that are not JSON: uploaded files, multipart forms.
 ProtectTexts = Callable[[Sequence[str]], Awaitable[list[str]]]
+# Which of the given upstream ids are not the caller's tenant's, for bodies that
+# name stored objects where the pipeline cannot see them (batch input lines).
+ForeignIds = Callable[[Sequence[str]], Awaitable[set[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +63,8 @@ class Codec(Protocol):
 
     def referenced_objects(self, body: Json) -> list[str]: ...
 
-    async def protect_raw(self, body: RawBody, protect_texts: ProtectTexts) -> RawBody: ...
+    async def protect_raw(self, body: RawBody, protect_texts: ProtectTexts,
+                          foreign_ids: ForeignIds) -> RawBody: ...
 
     async def restore_body(self, request: Json, body: RawBody, restorer: ScopeRestorer
                            ) -> RawBody: ...
@@ -86,7 +90,8 @@ class JsonCodec:
     def referenced_objects(self, body: Json) -> list[str]:
         return []
 
-    async def protect_raw(self, body: RawBody, protect_texts: ProtectTexts) -> RawBody:
+    async def protect_raw(self, body: RawBody, protect_texts: ProtectTexts,
+                          foreign_ids: ForeignIds) -> RawBody:
         from ..errors import UnsupportedMediaType
 
         raise UnsupportedMediaType(

@@ -13,9 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadRequest
+from ..errors import BadRequest, NotFound
 from ..slots import Json, Path, Slot, StructuralKeys, dump_json_text, json_text_leaves, set_path
-from .base import COMMON_STRUCTURAL, FUNCTION_NAME_PAIRS, Codec, JsonCodec, ObjectRef, ProtectTexts
+from .base import (
+    COMMON_STRUCTURAL,
+    FUNCTION_NAME_PAIRS,
+    Codec,
+    ForeignIds,
+    JsonCodec,
+    ObjectRef,
+    ProtectTexts,
+)
 
 if TYPE_CHECKING:
     from policies import Policy
@@ -96,15 +104,29 @@ class _Work:
     documents: list[Json] = field(default_factory=list)
 
 
-async def protect_batch_jsonl(text: str, codec_for: CodecFor, protect_texts: ProtectTexts
-                              ) -> str:
-    """Tokenize every request of a batch input file; lines without values stay as sent."""
+async def protect_batch_jsonl(text: str, codec_for: CodecFor, protect_texts: ProtectTexts,
+                              foreign_ids: ForeignIds) -> str:
+    """Tokenize every request of a batch input file; lines without values stay as sent.
+
+    A line may build on stored objects (a previous response, a conversation,
+    a file) as the same request sent directly may: each must be the caller's
+    tenant's, or the whole file is refused before anything is scanned or sent.
+    """
     lines = [_split_ending(raw) for raw in text.splitlines(keepends=True)]
     work = _Work()
+    named: dict[str, int] = {}  # id -> the first line naming it
     for number, line in enumerate(lines, start=1):
         if line.raw.strip():
             line.document = _parse_line(line.raw, number)
-            _collect(work, line, _line_slots(line.document, codec_for, number))
+            codec = _line_codec(line.document, codec_for, number)
+            for object_id in codec.referenced_objects(line.document["body"]):
+                named.setdefault(object_id, number)
+            _collect(work, line, _line_slots(line.document, codec))
+    foreign = await foreign_ids(list(named)) if named else set()
+    if foreign:
+        object_id = min(foreign, key=named.__getitem__)
+        raise NotFound(f"line {named[object_id]} of the batch file refers to {object_id!r}, "
+                       "which is no object of this key's tenant", code="object_not_found")
     if work.texts:
         protected = await protect_texts(work.texts)
         _write_back(work, protected)
@@ -131,20 +153,17 @@ def _parse_line(raw: str, number: int) -> dict[str, Any]:
     return document
 
 
-def _line_slots(document: dict[str, Any], codec_for: CodecFor, number: int) -> list[Slot]:
-    """The body's slots as its codec names them, plus the line's own free strings."""
-    body: dict[str, Any] = document["body"]
+def _line_codec(document: dict[str, Any], codec_for: CodecFor, number: int) -> Codec:
     codec = codec_for(document["url"])
     if codec is None:
         raise BadRequest(f"line {number} of the batch file calls an endpoint the gateway "
                          "does not serve", code="invalid_batch_file")
-    if codec.referenced_objects(body):
-        # The owner check needs the ledger, which a file upload cannot reach;
-        # refusing is the only answer that cannot leak another tenant's object.
-        raise BadRequest(f"line {number} of the batch file refers to a stored object "
-                         "(previous response, conversation, file, item...); "
-                         "batch lines must stand alone",
-                         code="invalid_batch_file")
+    return codec
+
+
+def _line_slots(document: dict[str, Any], codec: Codec) -> list[Slot]:
+    """The body's slots as its codec names them, plus the line's own free strings."""
+    body: dict[str, Any] = document["body"]
     slots = [Slot((key,), value) for key, value in document.items()
              if key not in _LINE_STRUCTURE and isinstance(value, str) and value]
     slots += [Slot(("body", *slot.path), slot.text, slot.json_text)

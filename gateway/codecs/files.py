@@ -45,6 +45,7 @@ from ..slots import Json, StructuralKeys, dump_json_text
 from .base import (
     COMMON_STRUCTURAL,
     FUNCTION_NAME_PAIRS,
+    ForeignIds,
     JsonCodec,
     ObjectRef,
     ProtectTexts,
@@ -98,20 +99,21 @@ class FilesCodec(JsonCodec):
         self._binary_files = binary_files
         self._batch_codecs = batch_codecs
 
-    async def protect_raw(self, body: RawBody, protect_texts: ProtectTexts) -> RawBody:
+    async def protect_raw(self, body: RawBody, protect_texts: ProtectTexts,
+                          foreign_ids: ForeignIds) -> RawBody:
         if not is_form_data(body.content_type):
             raise UnsupportedMediaType("a file upload must be multipart/form-data")
         parts = parse_form(body.content, body.content_type)
         purpose_part = first(parts, "purpose")
         purpose = purpose_part.text if purpose_part is not None else ""
-        protected = [await self._protect_file(part, purpose, protect_texts)
+        protected = [await self._protect_file(part, purpose, protect_texts, foreign_ids)
                      if part.filename is not None else part for part in parts]
         protected = await _protect_fields(protected, protect_texts)
         content, content_type = build_form(protected)
         return RawBody(content, content_type)
 
-    async def _protect_file(self, part: Part, purpose: str, protect_texts: ProtectTexts
-                            ) -> Part:
+    async def _protect_file(self, part: Part, purpose: str, protect_texts: ProtectTexts,
+                            foreign_ids: ForeignIds) -> Part:
         kind = classify(part.filename, part.data)
         if kind is FileKind.PDF:
             if self._pdf_files == "refuse":
@@ -133,7 +135,8 @@ class FilesCodec(JsonCodec):
         if purpose == "batch":
             if self._batch_codecs is None:
                 raise UnsupportedMediaType("batch input files are not accepted here")
-            protected = await protect_batch_jsonl(text, self._batch_codecs, protect_texts)
+            protected = await protect_batch_jsonl(text, self._batch_codecs, protect_texts,
+                                                  foreign_ids)
         else:
             protected = await _protect_text(text, text_format(part.filename), protect_texts)
         return part.with_data(protected.encode())

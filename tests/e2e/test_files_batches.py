@@ -148,11 +148,26 @@ def test_cancel_and_other_tenant(gateway: Gateway, provider: SimulatorState) -> 
 def test_batch_lines_that_cannot_be_protected_are_refused(gateway: Gateway,
                                                           provider: SimulatorState) -> None:
     client = gateway.client(SUBJECT)
-    referencing = json.dumps({"custom_id": "x", "method": "POST", "url": "/v1/responses",
-                              "body": {"model": "m", "input": "hi",
-                                       "previous_response_id": "resp_someone_else"}})
-    for text in ("not json\n", referencing + "\n",
-                 request_line("x", NAME, url="/v1/images/generations")):
+    for text in ("not json\n", request_line("x", NAME, url="/v1/images/generations")):
         with pytest.raises(openai.BadRequestError):
             upload_batch_input(client, text)
     assert provider.requests == []
+
+
+def test_batch_lines_may_build_on_the_tenants_own_stored_objects(
+        gateway: Gateway, provider: SimulatorState) -> None:
+    client, intruder = gateway.client(SUBJECT), gateway.client(key=gateway.other_tenant_key)
+    stored = client.responses.create(model="gpt-4.1", input=f"I am {NAME}")
+    text = json.dumps({"custom_id": "x", "method": "POST", "url": "/v1/responses",
+                       "body": {"model": "gpt-4.1", "input": f"Still {NAME}?",
+                                "previous_response_id": stored.id}}) + "\n"
+    before = len(provider.requests)
+    with pytest.raises(openai.NotFoundError) as caught:
+        upload_batch_input(intruder, text)
+    assert caught.value.code == "object_not_found"
+    assert len(provider.requests) == before
+    file_id = upload_batch_input(client, text)
+    sent = json.loads(provider.store.file_bytes[file_id].decode())["body"]
+    assert sent["previous_response_id"] == stored.id
+    assert NAME not in sent["input"]
+    assert NAME not in provider.bodies_text()

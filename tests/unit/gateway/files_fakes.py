@@ -29,6 +29,18 @@ class FakeProtector:
         return [text for call in self.calls for text in call]
 
 
+class Owned:
+    """A stand-in for the pipeline's ``foreign_ids``: the tenant owns ``ids`` only."""
+
+    def __init__(self, *ids: str) -> None:
+        self.ids = set(ids)
+        self.asked: list[list[str]] = []
+
+    async def __call__(self, ids: Sequence[str]) -> set[str]:
+        self.asked.append(list(ids))
+        return set(ids) - self.ids
+
+
 def upload(data: bytes, filename: str = "notes.txt", purpose: str = "assistants",
            content_type: str = "text/plain") -> RawBody:
     body, form_type = build_form([Part("purpose", purpose.encode()),

@@ -12,10 +12,10 @@ from gateway.codecs.batches import BatchesCodec, RouteCodecs, protect_batch_json
 from gateway.codecs.chat import ChatCodec
 from gateway.codecs.embeddings import EmbeddingsCodec
 from gateway.codecs.files import FilesCodec
-from gateway.errors import BadRequest, Forbidden
+from gateway.errors import BadRequest, Forbidden, NotFound
 from policies import load_policy
 
-from .files_fakes import FakeProtector, file_part, upload
+from .files_fakes import FakeProtector, Owned, file_part, upload
 
 pytestmark = pytest.mark.anyio
 
@@ -43,7 +43,7 @@ async def test_chat_lines_are_protected_like_direct_calls() -> None:
     untouched = line("/v1/embeddings", {"model": "e", "input": "nothing"}, "r2")
     text = line("/v1/chat/completions", chat, "John Smith") + "\n" + untouched + "\r\n\n"
     protector = FakeProtector()
-    out = await protect_batch_jsonl(text, codecs, protector)
+    out = await protect_batch_jsonl(text, codecs, protector, Owned())
     first, second, blank = out.splitlines(keepends=True)
     document = json.loads(first)
     body = document["body"]
@@ -62,12 +62,27 @@ async def test_chat_lines_are_protected_like_direct_calls() -> None:
     ("not json\n", "line 1 .* not JSON"),
     ('{"url": "/v1/chat/completions"}\n', "url and a body"),
     (line("/v1/images/generations", {"prompt": "x"}) + "\n", "does not serve"),
-    ("\n" + line("/v1/responses", {"previous_response_id": "resp_other", "input": "x"}),
-     "line 2 .* stored object"),
 ])
 async def test_lines_that_cannot_be_protected_are_refused(text: str, match: str) -> None:
     with pytest.raises(BadRequest, match=match):
-        await protect_batch_jsonl(text, codecs, FakeProtector())
+        await protect_batch_jsonl(text, codecs, FakeProtector(), Owned())
+
+
+async def test_lines_may_build_on_the_tenants_stored_objects_only() -> None:
+    text = "\n".join([
+        line("/v1/responses", {"previous_response_id": "resp_mine", "input": "John Smith"}),
+        line("/v1/responses", {"previous_response_id": "resp_other", "input": "x"}, "r2"),
+        line("/v1/responses", {"previous_response_id": "resp_mine", "input": "y"}, "r3"),
+    ])
+    owned = Owned("resp_mine")
+    with pytest.raises(NotFound, match=r"line 2 .* 'resp_other'") as caught:
+        await protect_batch_jsonl(text, codecs, FakeProtector(), owned)
+    assert caught.value.code == "object_not_found"
+    assert owned.asked == [["resp_mine", "resp_other"]]  # one ledger question per file
+    out = await protect_batch_jsonl(text.replace("resp_other", "resp_mine"), codecs,
+                                    FakeProtector(), owned)
+    assert json.loads(out.splitlines()[0])["body"] == {
+        "previous_response_id": "resp_mine", "input": "<PERSON_1>"}
 
 
 async def test_a_line_the_policy_blocks_refuses_the_file() -> None:
@@ -76,14 +91,14 @@ async def test_a_line_the_policy_blocks_refuses_the_file() -> None:
 
     with pytest.raises(Forbidden):
         await protect_batch_jsonl(line("/v1/embeddings", {"input": "x"}), blocked,
-                                  FakeProtector())
+                                  FakeProtector(), Owned())
 
 
 async def test_batch_upload_goes_through_the_line_codecs() -> None:
     text = line("/v1/chat/completions", {"model": "m", "messages": [
         {"role": "user", "content": "John Smith"}]}) + "\n"
     out = file_part(await FilesCodec(batch_codecs=codecs).protect_raw(
-        upload(text.encode(), "in.jsonl", "batch", "application/jsonl"), FakeProtector()))
+        upload(text.encode(), "in.jsonl", "batch", "application/jsonl"), FakeProtector(), Owned()))
     assert json.loads(out.data)["body"]["messages"][0]["content"] == "<PERSON_1>"
 
 

@@ -13,7 +13,7 @@ from gateway.multipart import Part, build_form, parse_form
 from gateway.restore import ScopeRestorer
 
 from .fakes import SCOPE, DictVault
-from .files_fakes import FakeProtector, file_part, upload
+from .files_fakes import FakeProtector, Owned, file_part, upload
 from .test_extract import make_pdf
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +29,7 @@ def restorer() -> ScopeRestorer:
 async def test_text_file_is_tokenized_and_otherwise_byte_identical() -> None:
     text = "Dear John Smith,\r\n\r\nwrite to john.smith@example.com\r\n\tThanks\n"
     protector = FakeProtector()
-    out = file_part(await FilesCodec().protect_raw(upload(text.encode()), protector))
+    out = file_part(await FilesCodec().protect_raw(upload(text.encode()), protector, Owned()))
     assert out.data.decode() == text.replace("John Smith", "<PERSON_1>").replace(
         "john.smith@example.com", "<EMAIL_ADDRESS_1>")
     assert (out.filename, out.content_type) == ("notes.txt", "text/plain")
@@ -39,7 +39,8 @@ async def test_text_file_is_tokenized_and_otherwise_byte_identical() -> None:
 async def test_big_text_is_cut_into_paragraph_chunks() -> None:
     paragraph = "John Smith wrote a line.\n" * 30 + "\n"
     protector = FakeProtector()
-    out = file_part(await FilesCodec().protect_raw(upload((paragraph * 5).encode()), protector))
+    out = file_part(await FilesCodec().protect_raw(upload((paragraph * 5).encode()), protector,
+                                                   Owned()))
     assert protector.calls[0] == [paragraph] * 5
     assert out.data.decode() == (paragraph * 5).replace("John Smith", "<PERSON_1>")
 
@@ -49,7 +50,7 @@ async def test_file_name_and_free_fields_are_scanned_but_enums_are_not() -> None
         Part("purpose", b"assistants"), Part("expires_after[anchor]", b"created_at"),
         Part("note", b"from John Smith"), Part("file", b"x", "John Smith CV.txt", "text/plain")])
     protector = FakeProtector()
-    out = await FilesCodec().protect_raw(RawBody(body, content_type), protector)
+    out = await FilesCodec().protect_raw(RawBody(body, content_type), protector, Owned())
     parts = {part.name: part for part in parse_form(out.content, out.content_type)}
     assert parts["file"].filename == "<PERSON_1> CV.txt"
     assert parts["note"].data == b"from <PERSON_1>"
@@ -61,7 +62,7 @@ async def test_csv_keeps_every_record_and_line_ending() -> None:
     text = 'name,email\r\n"John Smith",john.smith@example.com\r\nAnn,ann@x\r\n'
     protector = FakeProtector()
     out = file_part(await FilesCodec().protect_raw(upload(text.encode(), "people.csv"),
-                                                   protector))
+                                                   protector, Owned()))
     assert protector.calls[0] == text.splitlines(keepends=True)
     assert out.data.decode() == (
         'name,email\r\n"<PERSON_1>",<EMAIL_ADDRESS_1>\r\nAnn,ann@x\r\n')
@@ -71,7 +72,7 @@ async def test_json_file_changes_only_the_literals_that_hold_values() -> None:
     text = '{\n  "owner": "John Smith",\n  "note": "caf\\u00e9 \\"Quoted\\" Jane",\n  "n": 3\n}'
     protector = FakeProtector()
     out = file_part(await FilesCodec().protect_raw(upload(text.encode(), "data.json"),
-                                                   protector))
+                                                   protector, Owned()))
     assert out.data.decode() == (
         '{\n  "owner": "<PERSON_1>",\n  "note": "café <PERSON_2>",\n  "n": 3\n}')
     assert "owner" in protector.calls[0]  # keys are scanned too
@@ -81,7 +82,7 @@ async def test_jsonl_lines_are_protected_literal_by_literal() -> None:
     text = ('{"messages": [{"role": "user", "content": "I am John Smith"}]}\n'
             'not json but John Smith\n')
     out = file_part(await FilesCodec().protect_raw(upload(text.encode(), "train.jsonl"),
-                                                   FakeProtector()))
+                                                   FakeProtector(), Owned()))
     assert out.data.decode() == (
         '{"messages": [{"role": "user", "content": "I am <PERSON_1>"}]}\n'
         "not json but <PERSON_1>\n")
@@ -90,7 +91,7 @@ async def test_jsonl_lines_are_protected_literal_by_literal() -> None:
 async def test_pdf_is_extracted_and_sent_as_text() -> None:
     pdf = make_pdf(["Patient John Smith", "mail john.smith@example.com"])
     out = file_part(await FilesCodec().protect_raw(
-        upload(pdf, "record.pdf", content_type="application/pdf"), FakeProtector()))
+        upload(pdf, "record.pdf", content_type="application/pdf"), FakeProtector(), Owned()))
     assert (out.filename, out.content_type) == ("record.pdf.txt", "text/plain")
     assert out.data == b"Patient <PERSON_1>\n\nmail <EMAIL_ADDRESS_1>\n"
 
@@ -98,7 +99,7 @@ async def test_pdf_is_extracted_and_sent_as_text() -> None:
 async def test_pdf_is_refused_when_the_policy_says_so() -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
         await FilesCodec(pdf_files="refuse").protect_raw(
-            upload(make_pdf(["x"]), "a.pdf"), FakeProtector())
+            upload(make_pdf(["x"]), "a.pdf"), FakeProtector(), Owned())
     assert (caught.value.status, caught.value.code) == (415, "pdf_refused")
 
 
@@ -106,7 +107,7 @@ async def test_binary_is_refused_naming_the_type_not_the_file() -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
         await FilesCodec().protect_raw(
             upload(b"\x89PNG\r\n\x1a\n\x00", "John Smith.png", content_type="image/png"),
-            FakeProtector())
+            FakeProtector(), Owned())
     assert ".png (image/png)" in caught.value.message
     assert "John" not in caught.value.message
 
@@ -114,24 +115,26 @@ async def test_binary_is_refused_naming_the_type_not_the_file() -> None:
 async def test_binary_passes_through_unchanged_when_allowed() -> None:
     data = b"\x89PNG\r\n\x1a\n\x00John Smith"
     out = file_part(await FilesCodec(binary_files="passthrough").protect_raw(
-        upload(data, "img.png", content_type="image/png"), FakeProtector()))
+        upload(data, "img.png", content_type="image/png"), FakeProtector(), Owned()))
     assert out.data == data
 
 
 async def test_a_json_upload_body_is_not_a_file_upload() -> None:
     with pytest.raises(UnsupportedMediaType):
-        await FilesCodec().protect_raw(RawBody(b"raw", "text/plain"), FakeProtector())
+        await FilesCodec().protect_raw(RawBody(b"raw", "text/plain"), FakeProtector(), Owned())
 
 
 async def test_batch_purpose_without_line_codecs_is_refused() -> None:
     with pytest.raises(UnsupportedMediaType):
-        await FilesCodec().protect_raw(upload(b"{}\n", "b.jsonl", "batch"), FakeProtector())
+        await FilesCodec().protect_raw(upload(b"{}\n", "b.jsonl", "batch"), FakeProtector(),
+                                       Owned())
 
 
 async def test_malformed_form_is_a_bad_request() -> None:
     with pytest.raises(BadRequest):
         await FilesCodec().protect_raw(
-            RawBody(b"--x\r\nnonsense", "multipart/form-data; boundary=x"), FakeProtector())
+            RawBody(b"--x\r\nnonsense", "multipart/form-data; boundary=x"), FakeProtector(),
+            Owned())
 
 
 def test_created_objects_records_uploaded_files_only() -> None:
@@ -193,7 +196,7 @@ async def test_json_text_inside_a_literal_is_protected_leaf_by_leaf() -> None:
     text = json.dumps({"messages": [{"role": "assistant", "tool_calls": [
         {"function": {"name": "f", "arguments": arguments}}]}]}) + "\n"
     out = file_part(await FilesCodec().protect_raw(upload(text.encode(), "tune.jsonl"),
-                                                   FakeProtector()))
+                                                   FakeProtector(), Owned()))
     call = json.loads(out.data)["messages"][0]["tool_calls"][0]["function"]
     assert json.loads(call["arguments"]) == {"who": "<PERSON_2>", "n": 1}
     assert call["arguments"] == '{"who": "<PERSON_2>", "n": 1}'  # its own layout kept

@@ -19,12 +19,12 @@ from gateway.codecs.conversations import ConversationsCodec
 from gateway.codecs.items import referenced_ids
 from gateway.codecs.responses import ResponsesCodec
 from gateway.codecs.vector_stores import VectorStoresCodec
-from gateway.errors import BadRequest
+from gateway.errors import NotFound
 from gateway.restore import ScopeRestorer
 from gateway.sse import SSEEvent
 
 from .fakes import SCOPE, DictVault
-from .files_fakes import FakeProtector
+from .files_fakes import FakeProtector, Owned
 
 RESPONSES = ResponsesCodec()
 CONVERSATIONS = ConversationsCodec()
@@ -294,9 +294,12 @@ def test_assistants_vector_stores_and_batches_name_their_objects() -> None:
     ("/v1/chat/completions", {"model": "m", "messages": [
         {"role": "user", "content": [{"type": "file", "file": {"file_id": "f"}}]}]}),
 ])
-def test_batch_lines_naming_stored_objects_are_refused(url: str, body: dict[str, Any]) -> None:
-    """A file upload cannot reach the ledger, so the owner of such an id is unknowable."""
+def test_batch_lines_may_name_only_the_tenants_stored_objects(
+        url: str, body: dict[str, Any]) -> None:
     codecs = {"/v1/responses": RESPONSES, "/v1/chat/completions": CHAT}
     text = json.dumps({"custom_id": "r1", "method": "POST", "url": url, "body": body})
-    with pytest.raises(BadRequest, match="stored object"):
-        asyncio.run(protect_batch_jsonl(text, codecs.get, FakeProtector()))
+    protector = FakeProtector()
+    with pytest.raises(NotFound, match=r"line 1 .* no object of this key's tenant"):
+        asyncio.run(protect_batch_jsonl(text, codecs.get, protector, Owned()))
+    assert protector.calls == []  # refused before anything was scanned
+    assert asyncio.run(protect_batch_jsonl(text, codecs.get, protector, Owned("f", "msg_1")))
