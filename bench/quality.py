@@ -28,7 +28,9 @@ What is measured (why characters: a gateway that tokenises "Smith" but leaves
   with `--workers 0` (the default) that is one core.
 - KB per CPU-second: the same per second of CPU time of this process, which
   other load on the machine does not distort (shown only when all the
-  detection ran in this process).
+  detection ran in this process);
+- resident memory of each piigate worker with its models loaded (with
+  `--workers 0`, of this process, which also holds vanilla Presidio).
 Findings whose action is `allow` (allow-listed values) count as not detected.
 LABELS below maps each presidio-evaluator label to the piigate type that should
 cover it and to its group. Several templates write line breaks as a literal
@@ -188,6 +190,15 @@ class PiigateEngine:
         self._allow = Action.ALLOW
         self._scanner = Scanner.create(load_policy(policy), spacy_model=SPACY_MODEL,
                                        workers=workers)
+        self.workers = workers
+
+    def memory_line(self) -> str:
+        """Resident memory per worker, as each reported it with its models loaded."""
+        mib = [f"{rss / 2**20:.0f}" for rss in self._scanner.worker_memory()]
+        if self.workers > 0:
+            return f"piigate: {self.workers} workers, resident MiB each: {', '.join(mib)}"
+        return (f"piigate: no workers; this process (both engines loaded) holds "
+                f"{', '.join(mib)} MiB")
 
     def warm_up(self, texts: Sequence[str]) -> None:
         self._scanner.scan_sync(list(texts))
@@ -345,6 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     samples = generate(args.seed, args.n, args.lower_case_ratio)
     warm_up = [s.text for s in generate(args.seed + WARM_UP_SEED_OFFSET, 50, 0.05)]
     scores: dict[str, Score] = {}
+    memory = ""
     engines: list[Callable[[], Engine]] = [
         VanillaEngine, lambda: PiigateEngine(args.workers, args.policy)]
     for make in engines:
@@ -352,9 +364,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             engine.warm_up(warm_up)
             scores[engine.name] = run(engine, samples)
+            if isinstance(engine, PiigateEngine):
+                memory = engine.memory_line()
         finally:
             engine.close()
     print(render(samples, scores, args))
+    print(memory)
     for line in scores["piigate"].misses[: args.show_misses]:
         print(line)
     for line in scores["piigate"].false_alarms[: args.show_false_alarms]:
