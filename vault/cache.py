@@ -3,10 +3,11 @@
 Everything here lives on the event loop thread only (worker threads return
 results; the service stores them), so nothing needs a lock. Per scope the
 cache holds its data key's identity, value -> token (by blind index), token ->
-value, and a snapshot of all its values for :class:`~vault.matcher.KnownValues`.
-Entries are immutable for one data-key generation, so a scope's cache stays
-right until the scope is erased; ``ttl`` bounds how long another process's
-erasure or new values can go unseen here.
+value, and a :class:`~vault.matcher.KnownValues` matcher over all of them.
+Entries are immutable for one data-key generation; every request checks with
+the database that the key is still the same and asks for entries added since
+(:meth:`vault.Vault.open`), so an erasure or new values in another process
+are seen by the next request, not after a time-out.
 """
 
 from __future__ import annotations
@@ -63,34 +64,30 @@ class LRU(Generic[K, V]):
 
 @dataclass(slots=True)
 class ScopeCache:
-    """What one process knows about one scope, under one data key."""
+    """Everything one process knows about one scope, under one data key.
+
+    Entries never change once written (erasure replaces the key, and with it
+    this whole object), so the cache only grows: ``last_id`` is the highest
+    entry id read from the database, and a refresh asks only for newer ones.
+    """
 
     key: ScopeKey | None  # None: the scope holds nothing (never used, or erased)
-    checked_at: float
-    tokens: LRU[bytes, str]  # blind index -> token
-    values: LRU[str, str]  # token -> value as first stored
-    known: dict[str, KnownValue] | None = None  # token -> value, all of the scope
-    known_at: float = 0.0
+    last_id: int = 0
+    by_token: dict[str, KnownValue] = field(default_factory=dict)
+    by_blind_index: dict[bytes, str] = field(default_factory=dict)
     _matcher: KnownValues | None = field(default=None, repr=False)
 
-    def remember(self, entries: Iterable[StoredEntry]) -> None:
+    def add(self, entries: Iterable[StoredEntry], *, read_up_to: bool) -> None:
+        """Take in entries; ``read_up_to``: they came from a read of everything newer."""
         for entry in entries:
-            self.tokens.put(entry.blind_index, entry.token)
-            self.values.put(entry.token, entry.value)
-            if self.known is not None and entry.token not in self.known:
-                self.known[entry.token] = KnownValue(entry.value, entry.entity_type, entry.token)
+            if read_up_to:
+                self.last_id = max(self.last_id, entry.id)
+            self.by_blind_index[entry.blind_index] = entry.token
+            if entry.token not in self.by_token:
+                self.by_token[entry.token] = KnownValue(entry.value, entry.entity_type, entry.token)
                 self._matcher = None
-
-    def set_known(self, entries: list[StoredEntry], now: float) -> None:
-        """Replace the snapshot; keep the compiled matcher if nothing changed."""
-        fresh = {e.token: KnownValue(e.value, e.entity_type, e.token) for e in entries}
-        if self.known is None or fresh.keys() != self.known.keys():
-            self._matcher = None
-        self.known = fresh
-        self.known_at = now
-        self.remember(entries)
 
     def matcher(self) -> KnownValues:
         if self._matcher is None:
-            self._matcher = KnownValues((self.known or {}).values())
+            self._matcher = KnownValues(self.by_token.values())
         return self._matcher

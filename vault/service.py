@@ -1,16 +1,17 @@
-"""The Vault: tokenize values per scope, restore tokens, erase a scope.
+"""The Vault: open a scope for one request, tokenize in it, restore from it, erase it.
 
 The async methods are the gateway's interface (docs/INTERFACES.md). Database
 work runs in worker threads (:mod:`vault.store`); caching happens here, on the
-event loop, so that the common cases cost no thread hop and no query: a value
-the scope already tokenized, a token it already restored, text without tokens.
+event loop. A request opens its scope once (:meth:`Vault.open`): one indexed
+query confirms the scope's data key is still the one cached and fetches the
+entries other processes added since. From then on the request's
+:class:`ScopeView` answers from memory, so restoring a stream costs no I/O,
+and an erasure done anywhere is honoured by every request that starts after it.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
@@ -19,12 +20,52 @@ from vault.crypto import Keyring
 from vault.matcher import KnownValue, KnownValues
 from vault.normalise import normalise
 from vault.scope import Scope, ScopeErasure
-from vault.store import NewValue, Snapshot, StoredEntry, VaultStore, offload, same_key
-from vault.tokens import find_tokens, format_token
+from vault.store import NewValue, Snapshot, VaultStore, offload, same_key
+from vault.tokens import format_token
 
 DEFAULT_CACHE_SCOPES = 1024
-DEFAULT_CACHE_VALUES = 4096
-DEFAULT_CACHE_TTL = 5.0
+
+
+class ScopeView:
+    """One request's view of a scope: fresh when opened, then answered from memory.
+
+    Values this request tokenizes join the view (and the process's cache).
+    ``value_of`` never reaches the database: every token the request can meet
+    was issued before it opened the scope or by the request itself.
+    """
+
+    __slots__ = ("_cache", "_vault", "scope")
+
+    def __init__(self, vault: Vault, scope: Scope, cache: ScopeCache) -> None:
+        self._vault = vault
+        self._cache = cache
+        self.scope = scope
+
+    @property
+    def known(self) -> KnownValues:
+        """A matcher over every value the scope held when opened, plus this request's."""
+        return self._cache.matcher()
+
+    def entry(self, token: str) -> KnownValue | None:
+        return self._cache.by_token.get(token)
+
+    def value_of(self, token: str) -> str | None:
+        """The value behind a token this scope issued, as first stored; else None."""
+        entry = self._cache.by_token.get(token)
+        return entry.value if entry is not None else None
+
+    async def tokenize(self, items: Sequence[tuple[str, str]]) -> list[str]:
+        """One token per (entity_type, value), in order.
+
+        Values that normalise alike share one token, whatever type the detector
+        gave them this time: the token keeps the type and the spelling it was
+        first issued with, so a name is one token however it is written.
+        """
+        wanted = [self._vault.new_value(self.scope, kind, value) for kind, value in items]
+        missing = _unique([v for v in wanted if v.blind_index not in self._cache.by_blind_index])
+        if missing:
+            self._cache = await self._vault.store(self.scope, self._cache, missing)
+        return [self._cache.by_blind_index[item.blind_index] for item in wanted]
 
 
 class Vault:
@@ -32,26 +73,14 @@ class Vault:
 
     ``engine`` should come from :func:`vault.db.create_engine`: on SQLite the
     race-free allocation relies on the transactions it configures.
-    ``cache_ttl`` (seconds) is how long this process trusts what it cached
-    about a scope without asking the database again; it bounds how long an
-    erasure done by another process, or values another process added, stay
-    unseen here. Erasures done through this instance take effect at once.
     """
 
     def __init__(
-        self,
-        engine: Engine,
-        master_key: bytes,
-        *,
-        cache_scopes: int = DEFAULT_CACHE_SCOPES,
-        cache_values: int = DEFAULT_CACHE_VALUES,
-        cache_ttl: float = DEFAULT_CACHE_TTL,
+        self, engine: Engine, master_key: bytes, *, cache_scopes: int = DEFAULT_CACHE_SCOPES
     ) -> None:
         self._keyring = Keyring(master_key)
         self._store = VaultStore(engine, self._keyring)
         self._scopes: LRU[Scope, ScopeCache] = LRU(cache_scopes)
-        self._cache_values = cache_values
-        self._ttl = cache_ttl
         # Bumped by erase(): results of database work begun before an erasure
         # must not refill the caches it just emptied.
         self._epoch = 0
@@ -60,80 +89,21 @@ class Vault:
         """Keyed, stable, not reversible: ``psn_`` + 24 base32 characters."""
         return self._keyring.pseudonym(tenant, value)
 
-    async def tokenize(self, scope: Scope, items: Sequence[tuple[str, str]]) -> list[str]:
-        """One token per (entity_type, value), in order.
-
-        Values that normalise alike share one token, whatever type the detector
-        gave them this time: the token keeps the type and the spelling it was
-        first issued with, so a name is one token however it is written.
-        """
-        wanted = [self._new_value(scope, entity_type, value) for entity_type, value in items]
-        cache = self._valid_cache(scope)
-        found: dict[bytes, str] = {}
-        if cache is not None:
-            for item in wanted:
-                token = cache.tokens.get(item.blind_index)
-                if token is not None:
-                    found[item.blind_index] = token
-        missing = _unique([v for v in wanted if v.blind_index not in found])
-        if missing:
-            epoch = self._epoch
-            snapshot = await offload(self._resolve, scope, missing)
-            if found and cache is not None and not same_key(cache.key, snapshot.key):
-                # Erased and re-keyed elsewhere meanwhile: what was cached is void.
-                snapshot = await offload(self._resolve, scope, _unique(wanted))
-                found.clear()
-            self._absorb(scope, snapshot, epoch)
-            found.update((entry.blind_index, entry.token) for entry in snapshot.entries)
-        return [found[item.blind_index] for item in wanted]
-
-    async def restore(
-        self, scope: Scope, text: str, escape: Callable[[str], str] | None = None
-    ) -> str:
-        """Replace every token this scope issued; leave any other token-shaped text."""
-        matches = list(find_tokens(text))
-        if not matches:
-            return text
-        values: dict[str, str] = {}
-        cache = self._valid_cache(scope)
-        if cache is not None:
-            for match in matches:
-                value = cache.values.get(match.group())
-                if value is not None:
-                    values[match.group()] = value
-        missing = {match.group() for match in matches} - values.keys()
-        if missing:
-            epoch = self._epoch
-            snapshot = await offload(partial(self._store.read, scope, tokens=sorted(missing)))
-            if values and cache is not None and not same_key(cache.key, snapshot.key):
-                # Erased elsewhere meanwhile: drop the cached values, fetch all again.
-                tokens = sorted({match.group() for match in matches})
-                snapshot = await offload(partial(self._store.read, scope, tokens=tokens))
-                values.clear()
-            self._absorb(scope, snapshot, epoch)
-            values.update((entry.token, entry.value) for entry in snapshot.entries)
-        pieces: list[str] = []
-        last = 0
-        for match in matches:
-            value = values.get(match.group())
-            if value is not None:
-                pieces += [text[last : match.start()], escape(value) if escape else value]
-                last = match.end()
-        pieces.append(text[last:])
-        return "".join(pieces)
-
-    async def known_values(self, scope: Scope) -> KnownValues:
-        """A matcher over every value the scope holds (snapshot at most ``cache_ttl`` old)."""
-        cache = self._valid_cache(scope)
-        if cache is not None and cache.known is not None and self._fresh(cache.known_at):
-            return cache.matcher()
+    async def open(self, scope: Scope) -> ScopeView:
+        """The scope as it is now in the database, for one request."""
+        cached = self._scopes.get(scope)
         epoch = self._epoch
-        snapshot = await offload(partial(self._store.read, scope, everything=True))
-        cache = self._absorb(scope, snapshot, epoch)
-        if cache is None:  # an erasure ran meanwhile: answer, but cache nothing
-            return KnownValues(_known(snapshot.entries))
-        cache.set_known(snapshot.entries, time.monotonic())
-        return cache.matcher()
+        snapshot = await offload(
+            self._store.refresh,
+            scope,
+            cached.key if cached is not None else None,
+            cached.last_id if cached is not None else 0,
+        )
+        return ScopeView(self, scope, self._absorb(scope, cached, snapshot, epoch))
+
+    async def tokenize(self, scope: Scope, items: Sequence[tuple[str, str]]) -> list[str]:
+        """Open ``scope`` and tokenize in it: for callers outside a request (CLI, tests)."""
+        return await (await self.open(scope)).tokenize(items)
 
     async def erase(self, scope: Scope) -> ScopeErasure:
         """Crypto-shred the scope: destroy its data key, delete its entries. Idempotent."""
@@ -143,9 +113,9 @@ class Vault:
         finally:
             self._forget(scope)
 
-    # Internals ---------------------------------------------------------
+    # For ScopeView -----------------------------------------------------
 
-    def _new_value(self, scope: Scope, entity_type: str, value: str) -> NewValue:
+    def new_value(self, scope: Scope, entity_type: str, value: str) -> NewValue:
         format_token(entity_type, 1)  # raises ValueError for a type the grammar cannot carry
         normalised = normalise(entity_type, value)
         if not normalised:
@@ -153,51 +123,40 @@ class Vault:
         blind = self._keyring.blind_index(scope.tenant, scope.subject, normalised)
         return NewValue(entity_type, value, blind)
 
-    def _resolve(self, scope: Scope, values: list[NewValue]) -> Snapshot:
-        """Worker thread: find the values' entries, creating those that do not exist."""
-        snapshot = self._store.read(scope, blind_indexes=[v.blind_index for v in values])
-        if len(snapshot.entries) == len(values):
-            return snapshot
-        return self._store.store(scope, values)
-
-    def _fresh(self, since: float) -> bool:
-        return time.monotonic() - since < self._ttl
-
-    def _valid_cache(self, scope: Scope) -> ScopeCache | None:
-        cache = self._scopes.get(scope)
-        if cache is None or not self._fresh(cache.checked_at):
-            return None
+    async def store(self, scope: Scope, cache: ScopeCache, values: list[NewValue]) -> ScopeCache:
+        """Find or create entries for ``values``; the cache that now holds them."""
+        epoch = self._epoch
+        snapshot = await offload(self._store.store, scope, values)
+        if not same_key(cache.key, snapshot.key):
+            # Erased and re-keyed meanwhile: what was cached is void. The new
+            # cache holds only these entries; the next open reads the rest.
+            cache = ScopeCache(key=snapshot.key)
+            if epoch == self._epoch:
+                self._scopes.put(scope, cache)
+        cache.add(snapshot.entries, read_up_to=False)
         return cache
 
-    def _absorb(self, scope: Scope, snapshot: Snapshot, epoch: int) -> ScopeCache | None:
-        """Bring the scope's cache in line with what the database just said.
+    # Internals ---------------------------------------------------------
 
-        A scope with no key (never used, or erased) is cached too, so that a
-        request without personal data costs no query for its known values.
+    def _absorb(
+        self, scope: Scope, cached: ScopeCache | None, snapshot: Snapshot, epoch: int
+    ) -> ScopeCache:
+        """The scope's cache brought in line with what the database just said.
+
+        A scope with no key (never used, or erased) is cached too, empty.
+        When an erasure ran in this process meanwhile, the answer still serves
+        this request but is not kept.
         """
-        if epoch != self._epoch:
-            return None
-        cache = self._scopes.get(scope)
-        now = time.monotonic()
-        if cache is None or not same_key(cache.key, snapshot.key):
-            cache = ScopeCache(
-                key=snapshot.key,
-                checked_at=now,
-                tokens=LRU(self._cache_values),
-                values=LRU(self._cache_values),
-            )
-            self._scopes.put(scope, cache)
-        cache.checked_at = now
-        cache.remember(snapshot.entries)
-        return cache
+        if cached is None or snapshot.complete or not same_key(cached.key, snapshot.key):
+            cached = ScopeCache(key=snapshot.key)
+        cached.add(snapshot.entries, read_up_to=True)
+        if epoch == self._epoch:
+            self._scopes.put(scope, cached)
+        return cached
 
     def _forget(self, scope: Scope) -> None:
         self._epoch += 1
         self._scopes.pop(scope)
-
-
-def _known(entries: list[StoredEntry]) -> list[KnownValue]:
-    return [KnownValue(e.value, e.entity_type, e.token) for e in entries]
 
 
 def _unique(values: list[NewValue]) -> list[NewValue]:

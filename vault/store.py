@@ -10,7 +10,7 @@ scope by locking the scope's row (``SELECT ... FOR UPDATE`` on PostgreSQL,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -84,6 +84,7 @@ class NewValue:
 
 @dataclass(frozen=True, slots=True)
 class StoredEntry:
+    id: int  # entries only grow: the highest id seen says what is new since
     token: str
     entity_type: str
     value: str  # as first stored: the spelling a restored token shows
@@ -92,10 +93,15 @@ class StoredEntry:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """A scope's key (None: nothing stored, or erased) and the entries asked for."""
+    """A scope's key (None: nothing stored, or erased) and the entries asked for.
+
+    ``complete``: the entries are all the scope holds under that key, not only
+    the ones asked for or added since.
+    """
 
     key: ScopeKey | None
     entries: list[StoredEntry]
+    complete: bool = False
 
 
 def _now() -> datetime:
@@ -122,30 +128,24 @@ class VaultStore:
 
     # Reading -----------------------------------------------------------
 
-    def read(
-        self,
-        scope: Scope,
-        *,
-        tokens: Iterable[str] = (),
-        blind_indexes: Iterable[bytes] = (),
-        everything: bool = False,
-    ) -> Snapshot:
-        """The scope's current key and the entries matching any token or index."""
+    def refresh(self, scope: Scope, known: ScopeKey | None, after_id: int) -> Snapshot:
+        """The scope's current key and what changed since a caller last looked.
+
+        ``known`` and ``after_id`` are what the caller holds: when the scope
+        still has that key, only entries newer than ``after_id`` are read
+        (usually none: one indexed query); when the key changed (erased,
+        re-keyed) or the caller holds nothing, every entry is read again and
+        the snapshot says it is ``complete``.
+        """
         with self._engine.connect() as conn, conn.begin():
             row = self._scope_row(conn, scope, lock=False)
             if row is None or row.wrapped_key is None:
-                return Snapshot(None, [])
+                return Snapshot(None, [], complete=True)
+            if known is not None and (known.scope_id, known.generation) == (row.id, row.generation):
+                newer = self._entries(conn, scope, known, EntryRow.id > after_id)
+                return Snapshot(known, newer, complete=False)
             key = self._unwrap(scope, row, row.wrapped_key)
-            conditions: list[ColumnElement[bool]] = []
-            token_list, index_list = list(tokens), list(blind_indexes)
-            if token_list:
-                conditions.append(EntryRow.token.in_(token_list))
-            if index_list:
-                conditions.append(EntryRow.blind_index.in_(index_list))
-            if not (everything or conditions):
-                return Snapshot(key, [])
-            where = None if everything else or_(*conditions)
-            return Snapshot(key, self._entries(conn, scope, key, where))
+            return Snapshot(key, self._entries(conn, scope, key, None), complete=True)
 
     # Writing -----------------------------------------------------------
 
@@ -242,12 +242,17 @@ class VaultStore:
         where: ColumnElement[bool] | None,
     ) -> list[StoredEntry]:
         stmt = select(
-            EntryRow.token, EntryRow.entity_type, EntryRow.blind_index, EntryRow.ciphertext
+            EntryRow.id,
+            EntryRow.token,
+            EntryRow.entity_type,
+            EntryRow.blind_index,
+            EntryRow.ciphertext,
         ).where(EntryRow.scope_id == key.scope_id)
         if where is not None:
             stmt = stmt.where(where)
         return [
             StoredEntry(
+                id=row.id,
                 token=row.token,
                 entity_type=row.entity_type,
                 value=open_value(key.dek, scope.tenant, scope.subject, row.token, row.ciphertext),
@@ -273,7 +278,6 @@ class VaultStore:
             .all()
         )
         counted = set(last)
-        created: list[StoredEntry] = []
         rows: list[dict[str, Any]] = []
         now = _now()
         for value in fresh:
@@ -291,8 +295,13 @@ class VaultStore:
                     "created_at": now,
                 }
             )
-            created.append(StoredEntry(token, value.entity_type, value.value, value.blind_index))
-        conn.execute(insert(EntryRow), rows)
+        ids = conn.execute(
+            insert(EntryRow).returning(EntryRow.id, sort_by_parameter_order=True), rows
+        ).scalars().all()
+        created = [
+            StoredEntry(entry_id, row["token"], value.entity_type, value.value, value.blind_index)
+            for entry_id, row, value in zip(ids, rows, fresh, strict=True)
+        ]
         for entity_type in types:
             self._save_counter(
                 conn, key.scope_id, entity_type, last[entity_type], entity_type in counted

@@ -80,6 +80,7 @@ class EntryRow(Base):
     __table_args__ = (
         UniqueConstraint("scope_id", "blind_index"),
         UniqueConstraint("scope_id", "token"),
+        Index("ix_vault_entries_scope_id_id", "scope_id", "id"),  # Vault.open's freshness check
     )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.vault.conftest import restore
 from vault import Scope, Vault, migrate
 from vault.db import create_engine
 from vault.normalise import normalise
@@ -61,8 +62,8 @@ def test_restore_inverts_tokenize(
             if pick < len(values):
                 original.append(values[pick][1])
                 tokenized.append(tokens[pick])
-        assert await vault.restore(scope, "".join(tokenized)) == "".join(original)
-        assert await vault.restore(stranger, "".join(tokenized)) == "".join(tokenized)
+        assert await restore(vault, scope, "".join(tokenized)) == "".join(original)
+        assert await restore(vault, stranger, "".join(tokenized)) == "".join(tokenized)
         assert await vault.tokenize(scope, values) == tokens
 
     anyio.run(check)

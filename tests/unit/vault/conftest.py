@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from vault import Ledger, Vault, migrate
+from vault import Ledger, Scope, Vault, migrate
 from vault.db import create_engine
+from vault.tokens import TOKEN_RE
 
 MASTER_KEY = bytes(range(32))
 
@@ -38,3 +39,9 @@ def vault(engine: Engine) -> Vault:
 @pytest.fixture
 def ledger(engine: Engine) -> Ledger:
     return Ledger(engine, MASTER_KEY)
+
+
+async def restore(vault: Vault, scope: Scope, text: str) -> str:
+    """Replace every token ``scope`` issued, as a request's restorer does."""
+    view = await vault.open(scope)
+    return TOKEN_RE.sub(lambda m: view.value_of(m.group()) or m.group(), text)

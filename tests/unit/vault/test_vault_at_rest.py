@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.unit.vault.conftest import MASTER_KEY
+from tests.unit.vault.conftest import MASTER_KEY, restore
 from vault import Ledger, Scope, Vault, migrate
 from vault.db import create_engine
 from vault.tables import ScopeRow
@@ -43,7 +43,7 @@ async def test_values_and_subject_ids_never_reach_the_file(tmp_path: Path) -> No
     vault = Vault(engine, MASTER_KEY)
     tokens = await vault.tokenize(scope, VALUES)
     await Ledger(engine, MASTER_KEY).record(scope, "response", "resp_abc123")
-    restored = await Vault(engine, MASTER_KEY).restore(scope, " ".join(tokens))
+    restored = await restore(Vault(engine, MASTER_KEY), scope, " ".join(tokens))
     assert restored == " ".join(value for _, value in VALUES)  # really stored, and readable
     raw = _raw_bytes(db)
     assert b"resp_abc123" in raw  # the grep sees what is there

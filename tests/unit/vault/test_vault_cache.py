@@ -28,29 +28,33 @@ def test_lru_needs_room() -> None:
 
 
 def _cache() -> ScopeCache:
-    key = ScopeKey(1, 1, AESGCM(AESGCM.generate_key(bit_length=256)))
-    return ScopeCache(key=key, checked_at=0.0, tokens=LRU(10), values=LRU(10))
+    return ScopeCache(key=ScopeKey(1, 1, AESGCM(AESGCM.generate_key(bit_length=256))))
+
+
+ANN = StoredEntry(1, "<PERSON_1>", "PERSON", "Ann", b"1" * 32)
+BEA = StoredEntry(5, "<PERSON_2>", "PERSON", "Bea", b"2" * 32)
 
 
 def test_scope_cache_keeps_its_matcher_until_the_values_change() -> None:
     cache = _cache()
-    ann = StoredEntry("<PERSON_1>", "PERSON", "Ann", b"1" * 32)
-    cache.set_known([ann], now=1.0)
+    cache.add([ANN], read_up_to=True)
     matcher = cache.matcher()
-    cache.set_known([ann], now=2.0)
-    assert cache.matcher() is matcher and cache.known_at == 2.0
-    cache.remember([StoredEntry("<PERSON_2>", "PERSON", "Bea", b"2" * 32)])
+    cache.add([ANN], read_up_to=True)
+    assert cache.matcher() is matcher
+    cache.add([BEA], read_up_to=True)
     assert cache.matcher() is not matcher
     assert [token for *_, token in cache.matcher().find("Ann and Bea")] == [
         "<PERSON_1>",
         "<PERSON_2>",
     ]
-    assert cache.tokens.get(b"2" * 32) == "<PERSON_2>"
-    assert cache.values.get("<PERSON_1>") == "Ann"
+    assert cache.by_blind_index[b"2" * 32] == "<PERSON_2>"
+    assert cache.by_token["<PERSON_1>"].value == "Ann"
+    assert cache.last_id == 5
 
 
-def test_remember_without_a_snapshot_does_not_start_one() -> None:
+def test_entries_from_a_write_do_not_move_the_read_mark() -> None:
+    """Another process may have added entries below a freshly written one's id."""
     cache = _cache()
-    cache.remember([StoredEntry("<PERSON_1>", "PERSON", "Ann", b"1" * 32)])
-    assert cache.known is None
-    assert len(cache.matcher()) == 0
+    cache.add([ANN], read_up_to=True)
+    cache.add([BEA], read_up_to=False)
+    assert cache.last_id == 1 and cache.by_token["<PERSON_2>"].value == "Bea"

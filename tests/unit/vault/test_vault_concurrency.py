@@ -8,7 +8,7 @@ import anyio
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tests.unit.vault.conftest import MASTER_KEY
+from tests.unit.vault.conftest import MASTER_KEY, restore
 from vault import Scope, Vault
 from vault.db import create_engine
 from vault.tables import EntryRow
@@ -70,5 +70,5 @@ async def test_two_processes_agree_on_every_token(engine: Engine, second_engine:
         f"<PERSON_{i}>" for i in range(1, len(person_tokens) + 1)
     )
     assert _entry_count(engine) == len(token_of)
-    restored = await second.restore(SCOPE, " ".join(token_of.values()))
+    restored = await restore(second, SCOPE, " ".join(token_of.values()))
     assert restored == " ".join(token_of)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from vault import VaultUnavailable, migrate
 from vault.db import create_engine
-from vault.schema import VERSION_TABLE
+from vault.schema import VERSION_TABLE, _config
 
 VAULT_TABLES = {"vault_scopes", "vault_counters", "vault_entries", "vault_ledger"}
 
@@ -23,7 +24,7 @@ def test_migrate_creates_the_tables_and_is_idempotent(engine: Engine) -> None:
     assert _tables(engine) == VAULT_TABLES | {VERSION_TABLE}
     with engine.connect() as conn:
         versions = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-    assert versions == ["vault_0002"]
+    assert versions == [ScriptDirectory.from_config(_config()).get_current_head()]
 
 
 def test_other_packages_tables_are_left_alone(db_url: str) -> None:

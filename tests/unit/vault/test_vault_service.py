@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, event, select, update
 
-from tests.unit.vault.conftest import MASTER_KEY
+from tests.unit.vault.conftest import MASTER_KEY, restore
 from vault import Scope, ScopeErasure, Vault, VaultCorrupted, VaultUnavailable
 from vault.db import create_engine
 from vault.tables import EntryRow
@@ -56,102 +55,88 @@ async def test_tokens_number_per_type_in_request_order(vault: Vault) -> None:
     assert await vault.tokenize(ALICE, []) == []
 
 
+async def known_tokens(vault: Vault, scope: Scope, text: str) -> list[str]:
+    return [token for *_, token in (await vault.open(scope)).known.find(text)]
+
+
 async def test_restore_shows_the_first_spelling(vault: Vault) -> None:
     await vault.tokenize(ALICE, [("PERSON", "John Smith")])
     await vault.tokenize(ALICE, [("PERSON", "john smith")])
-    assert await vault.restore(ALICE, "Hi <PERSON_1>!") == "Hi John Smith!"
+    assert await restore(vault, ALICE, "Hi <PERSON_1>!") == "Hi John Smith!"
 
 
 async def test_scopes_number_independently_and_never_restore_each_other(vault: Vault) -> None:
     assert await vault.tokenize(ALICE, [("PERSON", "Alice Liddell")]) == ["<PERSON_1>"]
     assert await vault.tokenize(BOB, [("PERSON", "Bob Dylan")]) == ["<PERSON_1>"]
     assert await vault.tokenize(BOB, [("PERSON", "Alice Liddell")]) == ["<PERSON_2>"]
-    assert await vault.restore(ALICE, "<PERSON_1> <PERSON_2>") == "Alice Liddell <PERSON_2>"
-    assert await vault.restore(BOB, "<PERSON_1> <PERSON_2>") == "Bob Dylan Alice Liddell"
+    assert await restore(vault, ALICE, "<PERSON_1> <PERSON_2>") == "Alice Liddell <PERSON_2>"
+    assert await restore(vault, BOB, "<PERSON_1> <PERSON_2>") == "Bob Dylan Alice Liddell"
     other_tenant = Scope("globex", "alice")
-    assert await vault.restore(other_tenant, "<PERSON_1>") == "<PERSON_1>"
+    assert await restore(vault, other_tenant, "<PERSON_1>") == "<PERSON_1>"
 
 
-async def test_unissued_and_malformed_tokens_pass_through(vault: Vault) -> None:
+async def test_unissued_tokens_have_no_value(vault: Vault) -> None:
     await vault.tokenize(ALICE, [("PERSON", "Ann")])
-    text = "<PERSON_1> <PERSON_2> <EMAIL_ADDRESS_1> <person_1> <PERSON_01> <PERSON_1"
-    assert await vault.restore(ALICE, text) == "Ann" + text[len("<PERSON_1>") :]
-    assert await vault.restore(Scope("acme", "nobody"), text) == text
+    view = await vault.open(ALICE)
+    assert view.value_of("<PERSON_1>") == "Ann"
+    assert view.entry("<PERSON_1>") is not None
+    assert view.value_of("<PERSON_2>") is None
+    assert view.value_of("<EMAIL_ADDRESS_1>") is None
+    assert (await vault.open(Scope("acme", "nobody"))).value_of("<PERSON_1>") is None
 
 
-async def test_escape_is_applied_to_restored_values_only(vault: Vault) -> None:
-    await vault.tokenize(ALICE, [("PERSON", 'Ann "The Hammer" O\\Neil')])
-    arguments = '{"name": "<PERSON_1>", "other": "<PERSON_7>"}'
-
-    def escape(value: str) -> str:
-        return json.dumps(value)[1:-1]
-
-    restored = await vault.restore(ALICE, arguments, escape=escape)
-    assert json.loads(restored) == {"name": 'Ann "The Hammer" O\\Neil', "other": "<PERSON_7>"}
-
-
-async def test_text_without_tokens_costs_nothing(vault: Vault, counter: StatementCounter) -> None:
-    assert await vault.restore(ALICE, "no tokens here <b>") == "no tokens here <b>"
-    assert counter.count == 0
-
-
-async def test_a_scope_without_values_is_remembered_as_empty(
-    vault: Vault, counter: StatementCounter
-) -> None:
-    assert len(await vault.known_values(ALICE)) == 0
-    before = counter.count
-    assert len(await vault.known_values(ALICE)) == 0
-    assert counter.count == before
-    assert await vault.tokenize(ALICE, [("PERSON", "Ann")]) == ["<PERSON_1>"]
-    assert await vault.restore(ALICE, "<PERSON_1>") == "Ann"
-    assert [token for *_, token in (await vault.known_values(ALICE)).find("Ann")] == ["<PERSON_1>"]
-
-
-async def test_repeated_values_and_tokens_are_served_from_memory(
+async def test_opening_a_scope_is_one_round_trip_and_tokens_are_served_from_memory(
     vault: Vault, counter: StatementCounter
 ) -> None:
     await vault.tokenize(ALICE, [("PERSON", "Ann"), ("PERSON", "Bea")])
-    await vault.restore(ALICE, "<PERSON_1>")
-    await vault.known_values(ALICE)
     before = counter.count
-    assert await vault.tokenize(ALICE, [("PERSON", "ANN"), ("PERSON", "bea")]) == [
+    view = await vault.open(ALICE)
+    opened = counter.count - before
+    assert opened <= 3  # begin, the scope's row, entries newer than the cache
+    assert await view.tokenize([("PERSON", "ANN"), ("PERSON", "bea")]) == [
         "<PERSON_1>",
         "<PERSON_2>",
     ]
-    assert await vault.restore(ALICE, "<PERSON_2> and <PERSON_1>") == "Bea and Ann"
-    assert len(await vault.known_values(ALICE)) == 2
-    assert counter.count == before
+    assert view.value_of("<PERSON_2>") == "Bea" and len(view.known) == 2
+    assert counter.count - before == opened
+
+
+async def test_a_scope_without_values_is_remembered_as_empty(vault: Vault) -> None:
+    assert len((await vault.open(ALICE)).known) == 0
+    view = await vault.open(ALICE)
+    assert await view.tokenize([("PERSON", "Ann")]) == ["<PERSON_1>"]
+    assert view.value_of("<PERSON_1>") == "Ann"
+    assert await known_tokens(vault, ALICE, "Ann") == ["<PERSON_1>"]
 
 
 async def test_known_values_find_restored_text_and_follow_new_values(vault: Vault) -> None:
-    assert len(await vault.known_values(ALICE)) == 0
+    assert len((await vault.open(ALICE)).known) == 0
     await vault.tokenize(ALICE, [("PERSON", "John Smith"), ("PHONE_NUMBER", "+1 555 010 0100")])
-    known = await vault.known_values(ALICE)
-    restored = await vault.restore(ALICE, "Call <PERSON_1> at <PHONE_NUMBER_1>.")
+    known = (await vault.open(ALICE)).known
+    restored = await restore(vault, ALICE, "Call <PERSON_1> at <PHONE_NUMBER_1>.")
     found = known.find(restored)
     assert [(restored[s:e], kind, token) for s, e, kind, token in found] == [
         ("John Smith", "PERSON", "<PERSON_1>"),
         ("+1 555 010 0100", "PHONE_NUMBER", "<PHONE_NUMBER_1>"),
     ]
     await vault.tokenize(ALICE, [("PERSON", "Ann")])
-    assert [token for *_, token in (await vault.known_values(ALICE)).find("ann")] == ["<PERSON_2>"]
-    assert (await vault.known_values(BOB)).find(restored) == []
+    assert await known_tokens(vault, ALICE, "ann") == ["<PERSON_2>"]
+    assert (await vault.open(BOB)).known.find(restored) == []
 
 
 async def test_erase_shreds_the_scope_and_is_idempotent(vault: Vault, engine: Engine) -> None:
     await vault.tokenize(ALICE, [("PERSON", "Ann"), ("EMAIL_ADDRESS", "ann@x.org")])
     await vault.tokenize(BOB, [("PERSON", "Bob")])
-    await vault.known_values(ALICE)
+    await vault.open(ALICE)
     assert await vault.erase(ALICE) == ScopeErasure(entries_deleted=2, key_destroyed=True)
-    assert (
-        await vault.restore(ALICE, "<PERSON_1> <EMAIL_ADDRESS_1>") == "<PERSON_1> <EMAIL_ADDRESS_1>"
-    )
-    assert len(await vault.known_values(ALICE)) == 0
+    text = "<PERSON_1> <EMAIL_ADDRESS_1>"
+    assert await restore(vault, ALICE, text) == text
+    assert len((await vault.open(ALICE)).known) == 0
     assert await vault.erase(ALICE) == ScopeErasure(entries_deleted=0, key_destroyed=False)
     assert await vault.erase(Scope("acme", "never-seen")) == ScopeErasure(0, False)
-    assert await vault.restore(BOB, "<PERSON_1>") == "Bob"
+    assert await restore(vault, BOB, "<PERSON_1>") == "Bob"
     fresh_instance = Vault(engine, MASTER_KEY)
-    assert await fresh_instance.restore(ALICE, "<PERSON_1>") == "<PERSON_1>"
+    assert await restore(fresh_instance, ALICE, "<PERSON_1>") == "<PERSON_1>"
 
 
 async def test_numbering_never_restarts_after_erasure(vault: Vault) -> None:
@@ -161,18 +146,17 @@ async def test_numbering_never_restarts_after_erasure(vault: Vault) -> None:
         "<PERSON_3>",
         "<PERSON_4>",
     ]
-    assert await vault.restore(ALICE, "<PERSON_1> <PERSON_3>") == "<PERSON_1> Cy"
+    assert await restore(vault, ALICE, "<PERSON_1> <PERSON_3>") == "<PERSON_1> Cy"
 
 
-async def test_erasure_by_another_process_is_seen_after_the_cache_ttl(engine: Engine) -> None:
-    worker_a = Vault(engine, MASTER_KEY, cache_ttl=0)
-    worker_b = Vault(engine, MASTER_KEY, cache_ttl=0)
+async def test_erasure_by_another_process_is_seen_by_the_next_open(engine: Engine) -> None:
+    worker_a = Vault(engine, MASTER_KEY)
+    worker_b = Vault(engine, MASTER_KEY)
     await worker_a.tokenize(ALICE, [("PERSON", "Ann")])
-    assert await worker_a.restore(ALICE, "<PERSON_1>") == "Ann"
-    assert len(await worker_a.known_values(ALICE)) == 1
+    assert await restore(worker_a, ALICE, "<PERSON_1>") == "Ann"
     await worker_b.erase(ALICE)
-    assert await worker_a.restore(ALICE, "<PERSON_1>") == "<PERSON_1>"
-    assert len(await worker_a.known_values(ALICE)) == 0
+    assert await restore(worker_a, ALICE, "<PERSON_1>") == "<PERSON_1>"
+    assert len((await worker_a.open(ALICE)).known) == 0
     await worker_b.tokenize(ALICE, [("PERSON", "Bea")])
     assert await worker_a.tokenize(ALICE, [("PERSON", "Bea"), ("PERSON", "Ann")]) == [
         "<PERSON_2>",
@@ -180,23 +164,34 @@ async def test_erasure_by_another_process_is_seen_after_the_cache_ttl(engine: En
     ]
 
 
-async def test_values_added_by_another_process_appear_in_known_values(engine: Engine) -> None:
-    worker_a = Vault(engine, MASTER_KEY, cache_ttl=0)
+async def test_a_view_opened_before_an_erasure_elsewhere_tokenizes_under_the_new_key(
+    engine: Engine,
+) -> None:
+    worker_a = Vault(engine, MASTER_KEY)
     worker_b = Vault(engine, MASTER_KEY)
     await worker_a.tokenize(ALICE, [("PERSON", "Ann")])
-    assert len(await worker_a.known_values(ALICE)) == 1
+    view = await worker_a.open(ALICE)
+    await worker_b.erase(ALICE)
+    assert await view.tokenize([("PERSON", "Bea")]) == ["<PERSON_2>"]
+    assert view.value_of("<PERSON_1>") is None and view.value_of("<PERSON_2>") == "Bea"
+    assert await restore(worker_b, ALICE, "<PERSON_1> <PERSON_2>") == "<PERSON_1> Bea"
+
+
+async def test_values_added_by_another_process_appear_in_known_values(engine: Engine) -> None:
+    worker_a = Vault(engine, MASTER_KEY)
+    worker_b = Vault(engine, MASTER_KEY)
+    await worker_a.tokenize(ALICE, [("PERSON", "Ann")])
+    assert len((await worker_a.open(ALICE)).known) == 1
     await worker_b.tokenize(ALICE, [("PERSON", "Bea")])
-    assert [token for *_, token in (await worker_a.known_values(ALICE)).find("Bea, Ann")] == [
-        "<PERSON_2>",
-        "<PERSON_1>",
-    ]
+    assert await known_tokens(worker_a, ALICE, "Bea, Ann") == ["<PERSON_2>", "<PERSON_1>"]
+    assert await restore(worker_a, ALICE, "<PERSON_2>") == "Bea"
 
 
 async def test_a_different_master_key_finds_nothing(vault: Vault, engine: Engine) -> None:
     await vault.tokenize(ALICE, [("PERSON", "Ann")])
     intruder = Vault(engine, bytes(32))
-    assert await intruder.restore(ALICE, "<PERSON_1>") == "<PERSON_1>"
-    assert len(await intruder.known_values(ALICE)) == 0
+    assert await restore(intruder, ALICE, "<PERSON_1>") == "<PERSON_1>"
+    assert len((await intruder.open(ALICE)).known) == 0
 
 
 async def test_a_ciphertext_moved_to_another_row_fails_authentication(
@@ -213,7 +208,7 @@ async def test_a_ciphertext_moved_to_another_row_fails_authentication(
             .values(ciphertext=bob_row.ciphertext)
         )
     with pytest.raises(VaultCorrupted):
-        await Vault(engine, MASTER_KEY).restore(ALICE, "<PERSON_1>")
+        await Vault(engine, MASTER_KEY).open(ALICE)
 
 
 async def test_invalid_input_is_refused_before_any_storage(vault: Vault) -> None:
@@ -237,5 +232,4 @@ async def test_database_failure_is_vault_unavailable() -> None:
         await vault.tokenize(ALICE, [("PERSON", "Jane Roe")])
     assert "Jane" not in str(caught.value)
     with pytest.raises(VaultUnavailable):
-        await vault.restore(ALICE, "<PERSON_1>")
-    assert await vault.restore(ALICE, "plain") == "plain"
+        await vault.open(ALICE)
