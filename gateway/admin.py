@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from .auth import require_role
+from .auth import authenticate, require_role
 from .keystore import Principal, Role
 
 
 async def require_compliance(request: Request) -> Principal:
-    return await require_role(request.app.state.services, request, Role.COMPLIANCE)
+    services = request.app.state.services
+    principal = await authenticate(services.keys, services.principals,
+                                   request.headers.get("authorization"))
+    return require_role(principal, Role.COMPLIANCE)
 
 
 def admin_router() -> APIRouter:

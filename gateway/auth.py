@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import TYPE_CHECKING
 
 import anyio
-from starlette.requests import Request
 
 from .errors import Forbidden, Unauthorized
-from .keystore import Principal, Role
-
-if TYPE_CHECKING:
-    from .services import Services
+from .keystore import KeyStore, Principal, Role
 
 CACHE_SECONDS = 30.0
 _CACHE_LIMIT = 10_000
@@ -43,30 +38,31 @@ class PrincipalCache:
         self._entries.clear()
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_token(authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
 
 
-async def authenticate(services: Services, request: Request) -> Principal:
-    token = bearer_token(request)
+async def authenticate(keys: KeyStore, cache: PrincipalCache, authorization: str | None
+                       ) -> Principal:
+    """The caller behind an ``Authorization: Bearer <gateway key>`` header, or 401."""
+    token = bearer_token(authorization)
     if token is None:
         raise Unauthorized("missing gateway key: send it as 'Authorization: Bearer <key>'")
     digest = hashlib.sha256(token.encode()).digest()
-    principal = services.principals.get(digest)
+    principal = cache.get(digest)
     if principal is None:
-        principal = await anyio.to_thread.run_sync(services.keys.authenticate, token)
+        principal = await anyio.to_thread.run_sync(keys.authenticate, token)
         if principal is None:
             raise Unauthorized("invalid gateway key")
-        services.principals.put(digest, principal)
+        cache.put(digest, principal)
     return principal
 
 
-async def require_role(services: Services, request: Request, *roles: Role) -> Principal:
-    principal = await authenticate(services, request)
+def require_role(principal: Principal, *roles: Role) -> Principal:
+    """``principal`` if its role is one of ``roles`` (an admin may do anything), else 403."""
     if principal.role not in roles and principal.role is not Role.ADMIN:
         raise Forbidden(f"this endpoint needs a key with role {' or '.join(roles)}",
                         code="insufficient_role")

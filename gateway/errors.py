@@ -11,6 +11,9 @@
     ├── PayloadTooLarge          413
     ├── UnsupportedMediaType     415 file kinds the policy refuses
     ├── ProtectionUnavailable    503 detection, vault or audit failed: fail closed
+    ├── InternalError            500 a gateway bug before anything was forwarded
+    ├── AnswerWithheld           500 the provider answered, but the gateway could not
+    │                                finish (audit record, ledger): the answer is withheld
     ├── UpstreamUnreachable      502
     └── UpstreamTimeout          504
 
@@ -87,6 +90,18 @@ class ProtectionUnavailable(GatewayError):
     status = 503
     error_type = "server_error"
     default_code = "protection_unavailable"
+
+
+class InternalError(GatewayError):
+    status = 500
+    error_type = "server_error"
+    default_code = "internal_error"
+
+
+class AnswerWithheld(GatewayError):
+    status = 500
+    error_type = "server_error"
+    default_code = "answer_withheld"
 
 
 class UpstreamUnreachable(GatewayError):

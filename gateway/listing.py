@@ -27,7 +27,7 @@ import httpx
 from .codecs.base import dump_json
 from .errors import UpstreamUnreachable
 from .failclosed import guard
-from .routes import RouteMatch
+from .routing import RouteMatch
 from .upstream import QueryItem, read_body
 
 if TYPE_CHECKING:

@@ -1,306 +1,139 @@
-"""The one pipeline every proxied route goes through; routes differ only by codec.
+"""The reverse proxy's edge: a Starlette request through the stages and back.
 
-auth -> subject/scope -> codec.request_slots -> detect -> tokenize -> upstream
--> restore (whole body or SSE stream) -> ledger -> audit -> client.
-
-Fail closed: any failure of detection, the vault or the audit log refuses the
-request with an OpenAI-shaped error; nothing is forwarded raw because
-something broke.
+The stages themselves are :mod:`gateway.stages` (request side) and
+:mod:`gateway.answer` (answer side); this module only reads the request,
+sends what the stages allow upstream, and writes the answer, whole or
+streamed. One boundary catches everything: any failure becomes an
+OpenAI-shaped error and an audit record, a stream ends with an error event,
+and no exception reaches Starlette or uvicorn (whose logs would print its
+message and traceback).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import uuid
-from collections import Counter
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import AsyncIterator
 
 import anyio
 import httpx
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from audit import AuditError, AuditRecord
-from audit.records import now as audit_now
-from vault import Scope
-
-from .auth import authenticate
-from .codecs.base import (
-    Codec,
-    ForeignIds,
-    JsonCodec,
-    ObjectRef,
-    ProtectTexts,
-    RawBody,
-    dump_json,
+from .answer import (
+    StreamSession,
+    audit_refusal,
+    audited,
+    recorded,
+    restored_error,
+    restored_whole,
+    stream_error_event,
 )
-from .errors import (
-    Forbidden,
-    GatewayError,
-    NotFound,
-    ProtectionUnavailable,
-    error_body,
-)
-from .failclosed import guard
-from .keystore import Principal
-from .listing import ListingRequest, is_tenant_listing, maybe_json, own_objects_only
-from .protect import protect
-from .request_body import is_json, parse_json, protect_query, read_limited
-from .restore import ScopeRestorer
-from .routes import RouteMatch, match_route
+from .codecs.base import ObjectRef
+from .context import Call, CallContext, Inbound, Outbound
+from .errors import GatewayError, InternalError, PayloadTooLarge
+from .listing import ListingRequest, is_tenant_listing, own_objects_only
 from .services import Services
-from .slots import Slot
-from .sse import SSEDecoder, SSEEvent
-from .upstream import forwarded_headers, read_body
+from .stages import prepare, protected
+from .upstream import read_body
 
 log = logging.getLogger("piigate.pipeline")
+access_log = logging.getLogger("piigate.access")
 
-SUBJECT_HEADER = "x-piigate-subject"
-PSEUDONYMISED_FIELDS = ("user", "safety_identifier")
 RESPONSE_HEADERS = ("x-request-id", "openai-processing-ms", "openai-version",
                     "openai-organization")
-PASSTHROUGH_CODEC = JsonCodec()
-
-
-@dataclass
-class Call:
-    """What the audit record of this call will say; never a personal value."""
-
-    method: str
-    path: str
-    request_id: str = field(default_factory=lambda: f"req_{uuid.uuid4().hex}")
-    started: float = field(default_factory=time.perf_counter)
-    principal: Principal | None = None
-    subject_pseudonym: str | None = None
-    model: str | None = None
-    status: int = 0
-    usage: dict[str, int] = field(default_factory=dict)
-    entities: Counter[str] = field(default_factory=Counter)
-    actions: Counter[str] = field(default_factory=Counter)
-    objects: list[str] = field(default_factory=list)
-
-    def record(self) -> AuditRecord:
-        return AuditRecord(
-            time=audit_now(), request_id=self.request_id, kind="call",
-            key_id=self.principal.key_id if self.principal else None,
-            tenant=self.principal.tenant if self.principal else None,
-            subject=self.subject_pseudonym, method=self.method, path=self.path,
-            model=self.model, status=self.status,
-            latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
-            usage=self.usage, entities=dict(self.entities), actions=dict(self.actions),
-            objects=self.objects)
 
 
 async def handle(services: Services, request: Request, path: str) -> Response:
     call = Call(method=request.method, path=f"/v1/{path}")
     try:
         response = await _proxy(services, request, path, call)
-    except GatewayError as exc:
-        call.status = exc.status
-        await _audit_quietly(services, call)
-        return exc.to_response({"x-piigate-request-id": call.request_id})
+    except Exception as exc:
+        error = exc if isinstance(exc, GatewayError) else _unexpected(exc)
+        call.status = error.status
+        await audit_refusal(services, call)
+        response = error.to_response({"x-piigate-request-id": call.request_id})
+    if not isinstance(response, StreamingResponse):  # a stream logs itself when it ends
+        _log_access(call)
     return response
 
 
+def _unexpected(exc: Exception) -> GatewayError:
+    log.error("unexpected failure outside the stages: %s", type(exc).__name__)
+    return InternalError("internal gateway error; the request was not forwarded")
+
+
 async def _proxy(services: Services, request: Request, path: str, call: Call) -> Response:
-    call.principal = principal = await authenticate(services, request)
-    matched = match_route(services.routes, request.method, path)
-    codec = _codec_for(services, matched, call)
-    raw = await read_limited(request, services.settings.max_body_bytes)
-    content_type = request.headers.get("content-type", "")
-    body = parse_json(raw) if is_json(raw, content_type) else None
-    scope = await _scope_for(services, request, principal, body, matched)
-    call.subject_pseudonym = services.vault.pseudonym(scope.tenant, scope.subject)
-    headers = forwarded_headers(request.headers)
-    params = await protect_query(request, _text_protector(services, scope, call))
-    content: bytes | None = None
-    if body is not None:
-        await _check_references(services, codec, body, principal)
-        if isinstance(body, dict):
-            model = body.get("model")
-            call.model = model if isinstance(model, str) else None
-            _pseudonymise_fields(services, principal, body)
-        await _protect(services, codec, body, scope, call)
-        content, headers["content-type"] = dump_json(body), "application/json"
-    elif raw:
-        protected = await codec.protect_raw(RawBody(raw, content_type),
-                                            _text_protector(services, scope, call),
-                                            _foreign_ids(services, principal))
-        content, headers["content-type"] = protected.content, protected.content_type
-    upstream = await services.upstream.send(
-        request.method, path, params=params, headers=headers, content=content)
-    restorer = ScopeRestorer(services.vault, scope)
-    call.status = upstream.status_code
+    inbound = Inbound(request.method, path, request.query_params.multi_items(),
+                      {k.lower(): v for k, v in request.headers.items()},
+                      await read_limited(request, services.settings.max_body_bytes))
+    ctx = await prepare(services, inbound, call)
+    outbound = await protected(services, ctx)
+    upstream = await _send(services, outbound, call)
     if upstream.status_code >= 400:
-        return await _upstream_error(services, upstream, restorer, call)
+        content = restored_error(ctx, upstream.status_code, await read_body(upstream))
+        await audited(services, ctx)
+        return _respond(content, upstream, call, "application/json")
     if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-        return _stream(services, upstream, codec, body, restorer, scope, matched, call)
+        return _stream(services, upstream, ctx)
     raw = await read_body(upstream)
-    if is_tenant_listing(matched, call.method):
-        listed = await own_objects_only(services, scope.tenant,
-                                        ListingRequest(path, params, headers), raw)
+    if is_tenant_listing(ctx.match, call.method):
+        listed = await own_objects_only(services, ctx.scope.tenant,
+                                        ListingRequest(path, outbound.params, outbound.headers),
+                                        raw)
         if isinstance(listed, httpx.Response):  # the provider refused a following page
             call.status = listed.status_code
-            return await _upstream_error(services, listed, restorer, call)
+            content = restored_error(ctx, listed.status_code, await read_body(listed))
+            await audited(services, ctx)
+            return _respond(content, listed, call, "application/json")
         raw = listed
-    return await _whole(services, upstream, raw, codec, body, restorer, scope, matched, call)
+    body, created = restored_whole(ctx, raw, upstream.headers.get("content-type", ""))
+    await recorded(services, ctx, created)
+    await audited(services, ctx)
+    return _respond(body.content, upstream, call, body.content_type or None)
 
 
-def _codec_for(services: Services, matched: RouteMatch | None, call: Call) -> Codec:
-    if matched is not None:
-        return matched.route.codec
-    if services.policy.routes.unknown_paths == "passthrough":
-        return PASSTHROUGH_CODEC
-    raise Forbidden(f"{call.method} {call.path} is not allowed by the gateway policy",
-                    code="path_blocked")
+async def _send(services: Services, outbound: Outbound, call: Call) -> httpx.Response:
+    started = time.perf_counter()
+    upstream = await services.upstream.send(
+        outbound.method, outbound.path, params=outbound.params, headers=outbound.headers,
+        content=outbound.content)
+    call.upstream_seconds = time.perf_counter() - started
+    call.status = upstream.status_code
+    call.upstream_answered = True
+    return upstream
 
 
-async def _scope_for(services: Services, request: Request, principal: Principal, body: Any,
-                     matched: RouteMatch | None) -> Scope:
-    if matched is not None and matched.route.owned and matched.object_id is not None:
-        entry = await guard(services.ledger.owner(principal.tenant, matched.object_id))
-        if entry is None:
-            raise NotFound(f"no object {matched.object_id!r} for this key's tenant")
-        return entry.scope
-    return Scope(principal.tenant, subject_of(request, principal, body))
+def _stream(services: Services, upstream: httpx.Response, ctx: CallContext) -> Response:
+    session = StreamSession(ctx)
+    call = ctx.call
 
-
-def subject_of(request: Request, principal: Principal, body: Any) -> str:
-    header = request.headers.get(SUBJECT_HEADER, "").strip()
-    if header:
-        return header
-    if isinstance(body, dict):
-        for name in ("safety_identifier", "user"):
-            value = body.get(name)
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    return principal.default_subject
-
-
-def _pseudonymise_fields(services: Services, principal: Principal, body: dict[str, Any]) -> None:
-    for name in PSEUDONYMISED_FIELDS:
-        value = body.get(name)
-        if isinstance(value, str) and value:
-            body[name] = services.vault.pseudonym(principal.tenant, value)
-
-
-async def _protect(services: Services, codec: Codec, body: Any, scope: Scope, call: Call
-                   ) -> None:
-    slots = codec.request_slots(body)
-    result = await guard(protect(body, slots, scope, services.scanner, services.vault))
-    call.entities.update(result.entities)
-    call.actions.update(result.actions)
-
-
-def _text_protector(services: Services, scope: Scope, call: Call) -> ProtectTexts:
-    async def protect_texts(texts: Sequence[str]) -> list[str]:
-        items = list(texts)
-        slots = [Slot((index,), text) for index, text in enumerate(items) if text]
-        result = await guard(protect(items, slots, scope, services.scanner, services.vault))
-        call.entities.update(result.entities)
-        call.actions.update(result.actions)
-        return items
-
-    return protect_texts
-
-
-async def _check_references(services: Services, codec: Codec, body: Any, principal: Principal
-                            ) -> None:
-    """Objects a request builds on (previous response, conversation...) must be ours."""
-    named = codec.referenced_objects(body)
-    foreign = await _foreign_ids(services, principal)(named) if named else set()
-    for object_id in named:
-        if object_id in foreign:
-            raise NotFound(f"no object {object_id!r} for this key's tenant",
-                           code="object_not_found")
-
-
-def _foreign_ids(services: Services, principal: Principal) -> ForeignIds:
-    async def foreign_ids(ids: Sequence[str]) -> set[str]:
-        return set(ids) - await guard(services.ledger.owned(principal.tenant, ids))
-
-    return foreign_ids
-
-
-async def _upstream_error(services: Services, upstream: httpx.Response, restorer: ScopeRestorer,
-                          call: Call) -> Response:
-    body = maybe_json(await read_body(upstream))
-    if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
-        body = error_body(f"the upstream provider answered with status {upstream.status_code}",
-                          "upstream_error", f"upstream_{upstream.status_code}")
-    body = await guard(restorer.body(body, frozenset()))
-    await _audit(services, call)
-    return _json_response(body, upstream, call)
-
-
-async def _whole(services: Services, upstream: httpx.Response, raw: bytes, codec: Codec,
-                 request_body: Any, restorer: ScopeRestorer, scope: Scope,
-                 matched: RouteMatch | None, call: Call) -> Response:
-    content_type = upstream.headers.get("content-type", "")
-    restored = await guard(codec.restore_body(request_body, RawBody(raw, content_type),
-                                               restorer))
-    response_json = maybe_json(raw) if "json" in content_type else None
-    _take_usage(response_json, call)
-    await _ledger(services, scope, _children_of(
-        matched, codec.created_objects(request_body, response_json)), call)
-    deleted = matched.deleted_id if matched is not None and call.method == "DELETE" else None
-    if deleted is not None:
-        await guard(services.ledger.forget(scope.tenant, deleted))
-    await _audit(services, call)
-    return Response(restored.content, status_code=upstream.status_code,
-                    media_type=restored.content_type or None,
-                    headers=_response_headers(upstream, call))
-
-
-def _stream(services: Services, upstream: httpx.Response, codec: Codec, request_body: Any,
-            restorer: ScopeRestorer, scope: Scope, matched: RouteMatch | None,
-            call: Call) -> Response:
-    stream_restorer = codec.stream_restorer(request_body, restorer)
-    recorded: set[ObjectRef] = set()
-
-    async def restored(upstream_events: list[SSEEvent]) -> list[bytes]:
-        """Restore events; an object they reveal is in the ledger before the app sees it.
-
-        The app may use a streamed object's id (a thread from create-and-run) the
-        moment it reads it, so recording it only when the stream ends would race.
-        """
-        out: list[SSEEvent] = []
-        for event in upstream_events:
-            out += await stream_restorer.on_event(event)
-        created = [ref for ref in _children_of(matched, codec.created_objects(
-            request_body, stream_restorer.result)) if ref not in recorded]
-        if created:
-            recorded.update(created)
+    async def passed_on(data: bytes, created: list[ObjectRef]) -> bytes:
+        if created:  # in the ledger before the app reads the ids (see StreamSession)
             with anyio.CancelScope(shield=True):
-                await _ledger(services, scope, created, call)
-        return [event.encode() for event in out]
+                await recorded(services, ctx, created)
+        return data
 
     async def events() -> AsyncIterator[bytes]:
-        decoder = SSEDecoder()
         try:
             async for chunk in upstream.aiter_raw():
-                for data in await restored(decoder.decode(chunk)):
+                data = await passed_on(*session.feed(chunk))
+                if data:
                     yield data
-            for data in await restored(decoder.flush()):
+            data = await passed_on(*session.end())
+            with anyio.CancelScope(shield=True):
+                await audited(services, ctx)
+            if data:
                 yield data
-            for out in await stream_restorer.finish():
-                yield out.encode()
-            call.usage = stream_restorer.usage or {}
-            with anyio.CancelScope(shield=True):
-                await _audit(services, call)
-        except (httpx.TransportError, GatewayError) as exc:
+        except Exception as exc:  # nothing may escape to uvicorn, which logs messages
             call.status = exc.status if isinstance(exc, GatewayError) else 502
-            message = exc.message if isinstance(exc, GatewayError) else (
-                "the upstream stream broke")
-            yield SSEEvent(data=json.dumps(error_body(message, "server_error", "stream_error"))
-                           ).encode()
+            if not isinstance(exc, GatewayError | httpx.TransportError):
+                log.error("stream failed: %s", type(exc).__name__)
+            yield stream_error_event(exc)
             with anyio.CancelScope(shield=True):
-                await _audit_quietly(services, call)
+                await audit_refusal(services, call)
         finally:
+            _log_access(call)
             with anyio.CancelScope(shield=True):
                 await upstream.aclose()
 
@@ -310,47 +143,30 @@ def _stream(services: Services, upstream: httpx.Response, codec: Codec, request_
                              media_type="text/event-stream")
 
 
-def _take_usage(body: Any, call: Call) -> None:
-    usage = body.get("usage") if isinstance(body, dict) else None
-    if isinstance(usage, dict):
-        call.usage = {k: v for k, v in usage.items() if isinstance(v, int)}
+async def read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-def _children_of(matched: RouteMatch | None, objects: list[ObjectRef]) -> list[ObjectRef]:
-    """Objects created below an owned path (a conversation's new items) are its children.
-
-    Some answers name only the objects, not their parent (the path does); a
-    parent the codec found in the answer itself is kept.
-    """
-    parent = matched.object_id if matched is not None and matched.route.owned else None
-    if parent is None:
-        return objects
-    return [ref if ref.parent_id is not None or ref.upstream_id == parent
-            else replace(ref, parent_id=parent) for ref in objects]
-
-
-async def _ledger(services: Services, scope: Scope, objects: list[ObjectRef], call: Call
-                  ) -> None:
-    await guard(services.ledger.record_all(
-        scope, [(ref.kind, ref.upstream_id, ref.parent_id) for ref in objects]))
-    call.objects.extend(ref.upstream_id for ref in objects)
-
-
-async def _audit(services: Services, call: Call) -> None:
-    try:
-        await services.audit.append(call.record())
-    except AuditError as exc:
-        log.error("audit append failed: %s", type(exc).__name__)
-        raise ProtectionUnavailable(
-            "the audit log is unavailable; the request was refused") from exc
-
-
-async def _audit_quietly(services: Services, call: Call) -> None:
-    """Audit a refused or broken call; a failure here is logged, the refusal stands."""
-    try:
-        await services.audit.append(call.record())
-    except AuditError as exc:
-        log.error("audit append failed for a refused call: %s", type(exc).__name__)
+def _log_access(call: Call) -> None:
+    """One line per call: what a reader needs, never a value (counts by type only)."""
+    access_log.info(
+        "%s %s %s %d %.1fms entities=%s", call.request_id, call.method, call.route,
+        call.status, call.elapsed() * 1000,
+        ",".join(f"{kind}:{count}" for kind, count in sorted(call.entities.items())) or "-",
+        extra={"request_id": call.request_id, "route": call.route, "status": call.status,
+               "tenant": call.principal.tenant if call.principal else None,
+               "latency_ms": round(call.elapsed() * 1000, 1),
+               "entities": dict(call.entities)})
 
 
 def _response_headers(upstream: httpx.Response, call: Call) -> dict[str, str]:
@@ -362,7 +178,7 @@ def _response_headers(upstream: httpx.Response, call: Call) -> dict[str, str]:
     return headers
 
 
-def _json_response(body: Any, upstream: httpx.Response, call: Call) -> Response:
-    return Response(dump_json(body), status_code=upstream.status_code,
-                    media_type="application/json", headers=_response_headers(upstream, call))
-
+def _respond(content: bytes, upstream: httpx.Response, call: Call, media_type: str | None
+             ) -> Response:
+    return Response(content, status_code=upstream.status_code, media_type=media_type,
+                    headers=_response_headers(upstream, call))

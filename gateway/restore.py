@@ -1,8 +1,12 @@
-"""Response-side restoring: whole bodies and streams, in the caller's scope only.
+"""Response-side restoring: whole bodies and streams, in one scope only. Pure, no I/O.
 
-The stream pieces here are pure bookkeeping around :class:`vault.tokens.Holdback`;
-the only I/O is the scope's ``restore`` call, which the vault answers from its
-cache in the common case.
+A request opens its scope once (``vault.Vault.open``) before anything goes
+upstream; every token the answer can hold was issued by then, so restoring
+is a lookup in memory: a stream never waits on a database, and a failing
+database cannot break a stream half way (it refused the request up front).
+The spelling of each restored value follows what this request wrote
+(:mod:`gateway.spellings`); the stream pieces are bookkeeping around
+:class:`vault.tokens.Holdback`.
 """
 
 from __future__ import annotations
@@ -10,62 +14,114 @@ from __future__ import annotations
 import copy
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from vault import Scope
-from vault.tokens import Holdback
+from vault.tokens import Holdback, find_tokens
 
 from .slots import Json, dump_json_text, json_string_escape, restore_strings
+from .spellings import CONTEXT_CHARS, Spellings
 from .sse import SSEEvent
 
 K = TypeVar("K", bound=Hashable)
 
 
-class RestorePort(Protocol):
-    async def restore(self, scope: Scope, text: str,
-                      escape: Callable[[str], str] | None = None) -> str: ...
+class ValuesPort(Protocol):
+    def value_of(self, token: str) -> str | None: ...
 
 
-class ScopeRestorer:
-    """Restores tokens issued by one scope; any other token-shaped text is left alone."""
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """The token at ``[start, end)`` of the upstream text became ``length`` characters."""
 
-    __slots__ = ("_scope", "_vault")
+    start: int
+    end: int
+    length: int
 
-    def __init__(self, vault: RestorePort, scope: Scope) -> None:
-        self._vault = vault
-        self._scope = scope
 
-    async def text(self, text: str, json_escaped: bool = False) -> str:
+class Restorer:
+    """Restores the tokens one scope issued; any other token-shaped text is left alone."""
+
+    __slots__ = ("_spellings", "_values")
+
+    def __init__(self, values: ValuesPort, spellings: Spellings | None = None) -> None:
+        self._values = values
+        self._spellings = spellings
+
+    def text(self, text: str, json_escaped: bool = False, before: str = "") -> str:
+        """``text`` restored; ``before``: the upstream text that preceded it (streams)."""
         if "<" not in text:
             return text
-        escape = json_string_escape if json_escaped else None
-        return await self._vault.restore(self._scope, text, escape=escape)
+        return self.with_edits(text, json_escaped, before)[0]
 
-    async def body(self, body: Json, json_text_keys: frozenset[str]) -> Json:
-        return await restore_strings(body, self.text, json_text_keys)
+    def with_edits(self, text: str, json_escaped: bool = False, before: str = ""
+                   ) -> tuple[str, list[Edit]]:
+        """Restore ``text`` and say where its length changed (for annotation offsets)."""
+        pieces: list[str] = []
+        edits: list[Edit] = []
+        cursor = 0
+        for match in find_tokens(text):
+            token = match.group()
+            value = self._value(token, before, text, match.start())
+            if value is None:
+                continue
+            if json_escaped:
+                value = json_string_escape(value)
+            pieces += [text[cursor:match.start()], value]
+            cursor = match.end()
+            edits.append(Edit(match.start(), match.end(), len(value)))
+        if not edits:
+            return text, []
+        pieces.append(text[cursor:])
+        return "".join(pieces), edits
+
+    def _value(self, token: str, before: str, text: str, start: int) -> str | None:
+        if self._spellings is not None:
+            context = (before + text[max(0, start - CONTEXT_CHARS):start])[-CONTEXT_CHARS:]
+            spelling = self._spellings.choose(token, context)
+            if spelling is not None and self._values.value_of(token) is not None:
+                return spelling
+        return self._values.value_of(token)
+
+    def body(self, body: Json, json_text_keys: frozenset[str]) -> Json:
+        return restore_strings(body, self.text, json_text_keys)
 
 
-class DeltaBuffers(Generic[K]):
-    """One holdback per delta stream (a choice's content, a tool call's arguments...)."""
+class DeltaRestorer(Generic[K]):
+    """Restores delta streams (a choice's content, a tool call's arguments...).
 
-    __slots__ = ("_buffers",)
+    One holdback per stream, so a token cut between two deltas is restored
+    whole, and the tail of what each stream already said, so a value's
+    spelling can follow the app's text the model is echoing.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_buffers", "_restorer", "_said")
+
+    def __init__(self, restorer: Restorer) -> None:
+        self._restorer = restorer
         self._buffers: dict[K, Holdback] = {}
+        self._said: dict[K, str] = {}
 
-    def feed(self, key: K, piece: str) -> str:
+    def feed(self, key: K, piece: str, json_escaped: bool = False) -> str:
         buffer = self._buffers.get(key)
         if buffer is None:
             buffer = self._buffers[key] = Holdback()
-        return buffer.feed(piece)
+        return self._restored(key, buffer.feed(piece), json_escaped)
 
-    def flush(self, key: K) -> str:
+    def flush(self, key: K, json_escaped: bool = False) -> str:
         buffer = self._buffers.pop(key, None)
-        return buffer.flush() if buffer is not None else ""
+        return self._restored(key, buffer.flush(), json_escaped) if buffer is not None else ""
 
     def pending_keys(self) -> list[K]:
         return [key for key, buffer in self._buffers.items() if buffer.pending]
+
+    def _restored(self, key: K, ready: str, json_escaped: bool) -> str:
+        if not ready:
+            return ""
+        said = self._said.get(key, "")
+        self._said[key] = (said + ready)[-CONTEXT_CHARS:]
+        return self._restorer.text(ready, json_escaped, said)
 
 
 class StreamRestorer(Protocol):
@@ -80,9 +136,9 @@ class StreamRestorer(Protocol):
     @property
     def result(self) -> Json: ...
 
-    async def on_event(self, event: SSEEvent) -> list[SSEEvent]: ...
+    def on_event(self, event: SSEEvent) -> list[SSEEvent]: ...
 
-    async def finish(self) -> list[SSEEvent]: ...
+    def finish(self) -> list[SSEEvent]: ...
 
 
 class WholeEventStreamRestorer:
@@ -92,7 +148,7 @@ class WholeEventStreamRestorer:
     passthrough paths): nothing is held back, every token in an event is whole.
     """
 
-    def __init__(self, restorer: ScopeRestorer, json_text_keys: frozenset[str]) -> None:
+    def __init__(self, restorer: Restorer, json_text_keys: frozenset[str]) -> None:
         self._restorer = restorer
         self._json_text_keys = json_text_keys
         self.usage: dict[str, int] | None = None
@@ -101,18 +157,18 @@ class WholeEventStreamRestorer:
     def result(self) -> Json:
         return None
 
-    async def on_event(self, event: SSEEvent) -> list[SSEEvent]:
+    def on_event(self, event: SSEEvent) -> list[SSEEvent]:
         if event.data is not None and "<" in event.data:
             try:
                 payload = json.loads(event.data)
             except ValueError:
-                event.data = await self._restorer.text(event.data)
+                event.data = self._restorer.text(event.data)
                 return [event]
-            payload = await self._restorer.body(payload, self._json_text_keys)
+            payload = self._restorer.body(payload, self._json_text_keys)
             event.data = dump_json_text(payload)
         return [event]
 
-    async def finish(self) -> list[SSEEvent]:
+    def finish(self) -> list[SSEEvent]:
         return []
 
 
@@ -125,9 +181,9 @@ class ChunkStreamRestorer(ABC, Generic[K]):
     choices (``_restore_choices``) and build the flushed choices (``_flushed``).
     """
 
-    def __init__(self, restorer: ScopeRestorer) -> None:
+    def __init__(self, restorer: Restorer) -> None:
         self._restorer = restorer
-        self._buffers: DeltaBuffers[K] = DeltaBuffers()
+        self._deltas: DeltaRestorer[K] = DeltaRestorer(restorer)
         self._envelope: dict[str, Any] | None = None
         self.usage: dict[str, int] | None = None
         self.response_id: str | None = None
@@ -136,11 +192,11 @@ class ChunkStreamRestorer(ABC, Generic[K]):
     def result(self) -> Json:
         return {"id": self.response_id} if self.response_id else None
 
-    async def on_event(self, event: SSEEvent) -> list[SSEEvent]:
+    def on_event(self, event: SSEEvent) -> list[SSEEvent]:
         if event.data is None:
             return [event]
         if event.data.strip() == "[DONE]":
-            return [*await self.finish(), event]
+            return [*self.finish(), event]
         try:
             chunk = json.loads(event.data)
         except ValueError:
@@ -148,15 +204,15 @@ class ChunkStreamRestorer(ABC, Generic[K]):
         if not isinstance(chunk, dict):
             return [event]
         if "error" in chunk:
-            await self._restorer.body(chunk, frozenset())
+            self._restorer.body(chunk, frozenset())
         else:
             self._take_envelope(chunk)
-            await self._restore_choices(chunk)
+            self._restore_choices(chunk)
         event.data = dump_json_text(chunk)
         return [event]
 
-    async def finish(self) -> list[SSEEvent]:
-        choices = await self._flushed()
+    def finish(self) -> list[SSEEvent]:
+        choices = self._flushed()
         if not choices or self._envelope is None:
             return []
         chunk = {**copy.deepcopy(self._envelope), "choices": choices}
@@ -170,9 +226,9 @@ class ChunkStreamRestorer(ABC, Generic[K]):
         self._envelope = {k: v for k, v in chunk.items() if k not in {"choices", "usage"}}
 
     @abstractmethod
-    async def _restore_choices(self, chunk: dict[str, Any]) -> None:
+    def _restore_choices(self, chunk: dict[str, Any]) -> None:
         """Restore one chunk's choices in place, feeding and flushing holdbacks."""
 
     @abstractmethod
-    async def _flushed(self) -> list[dict[str, Any]]:
+    def _flushed(self) -> list[dict[str, Any]]:
         """Choices carrying every held tail, for the extra chunk at the end."""

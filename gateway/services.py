@@ -12,6 +12,7 @@ import audit
 import vault
 from audit import AuditLog
 from policies import Policy, Scanner, load_policy
+from policies.common_words import warm_up as warm_up_common_words
 from vault import Ledger, Vault
 from vault.db import create_engine
 
@@ -63,6 +64,7 @@ async def build_services(settings: Settings, *, scanner: Scanner | None = None,
     master_key = settings.load_master_key()
     engine = await asyncio.to_thread(open_engine, settings)
     owns_scanner = scanner is None
+    await asyncio.to_thread(warm_up_common_words)
     if scanner is None:
         scanner = await asyncio.to_thread(
             Scanner.create, policy, spacy_model=settings.spacy_model,

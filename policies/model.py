@@ -94,6 +94,26 @@ class Routes(_Strict):
     embeddings: Literal["tokenize", "block", "allow"] = "tokenize"
     pdf_files: Literal["extract", "refuse"] = "extract"
     binary_files: Literal["refuse", "passthrough"] = "refuse"
+    # Responses and Chat Completions the provider keeps (and erasure must find):
+    # ``unless_asked`` sends ``store: false`` unless the app asks for storage;
+    # ``never`` refuses a request that asks; ``as_sent`` changes nothing.
+    store: Literal["unless_asked", "never", "as_sent"] = "unless_asked"
+    # JSON numbers that hold personal data (a card number in tool-call
+    # arguments): ``tokenize`` sends the token as a string, ``refuse`` answers 400.
+    numbers: Literal["tokenize", "refuse"] = "tokenize"
+
+
+class Subjects(_Strict):
+    """Whose scope a call works in when that is not plain (see the README)."""
+
+    # A call naming no data subject: ``request`` gives it a scope of its own
+    # that ends with the call; ``key`` shares the key's default scope between
+    # all such calls; ``required`` refuses it (400).
+    missing: Literal["request", "key", "required"] = "request"
+    # Reading or changing a stored object another subject of the tenant
+    # created: ``same-subject`` answers 404; ``owner`` allows it and restores
+    # the object's values in its owner's scope.
+    reads: Literal["same-subject", "owner"] = "same-subject"
 
 
 class Policy(_Strict):
@@ -109,6 +129,7 @@ class Policy(_Strict):
     allow_list: tuple[AllowValue, ...] = ()
     recognizers: dict[str, bool] = Field(default_factory=dict)
     routes: Routes = Routes()
+    subjects: Subjects = Subjects()
 
     def rule_for(self, entity_type: str) -> Rule:
         """The effective rule for a type: its override merged over the default."""

@@ -42,20 +42,18 @@ a thread, which is one end user's conversation. The gateway treats it so:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..restore import ScopeRestorer
-from ..slots import Json, Slot, StructuralKeys, iter_strings
+from ..restore import Restorer
+from ..routing import Route, route
+from ..slots import Json, iter_strings
 from .assistants_stream import JSON_TEXT_KEYS, AssistantsStreamRestorer
-from .base import COMMON_STRUCTURAL, FUNCTION_NAME_PAIRS, JsonCodec, ObjectRef
-
-if TYPE_CHECKING:
-    from ..routes import Route
+from .base import COMMON_FIELDS, JsonCodec, ObjectRef
 
 # Enums and identifiers particular to Assistants bodies.
-ASSISTANTS_STRUCTURAL = COMMON_STRUCTURAL | {
-    "tool_choice", "response_format", "message_id", "step_id",
-}
+ASSISTANTS_FIELDS = COMMON_FIELDS.extended(structural=(
+    "**.tool_choice", "**.response_format", "**.message_id", "**.step_id",
+))
 # Keys whose string values (or list items) name objects the tenant must own.
 _REFERENCE_KEYS = frozenset({"assistant_id", "file_id", "vector_store_id"})
 _REFERENCE_LISTS = frozenset({"file_ids", "vector_store_ids"})
@@ -66,17 +64,8 @@ _STEP_ID = r"[A-Za-z0-9_\-.:]+"
 
 class AssistantsCodec(JsonCodec):
     family = "assistants"
-    structural = StructuralKeys(ASSISTANTS_STRUCTURAL, FUNCTION_NAME_PAIRS, JSON_TEXT_KEYS)
-
-    def request_slots(self, body: Json) -> list[Slot]:
-        """Every slot but the items of identifier lists (``file_ids``, ``vector_store_ids``).
-
-        Structural keys only match a string's own key, and these lists hold
-        ids, which must reach the provider untouched.
-        """
-        return [slot for slot in super().request_slots(body) if not (
-            isinstance(slot.path[-1], int) and len(slot.path) > 1
-            and slot.path[-2] in self.structural.keys)]
+    fields = ASSISTANTS_FIELDS
+    json_text_keys = JSON_TEXT_KEYS
 
     def referenced_objects(self, body: Json) -> list[str]:
         """Assistants, files and vector stores a request builds on: all must be the tenant's."""
@@ -90,7 +79,7 @@ class AssistantsCodec(JsonCodec):
                 found[value] = None
         return list(found)
 
-    def stream_restorer(self, request: Json, restorer: ScopeRestorer
+    def stream_restorer(self, request: Json, restorer: Restorer
                         ) -> AssistantsStreamRestorer:
         return AssistantsStreamRestorer(restorer)
 
@@ -153,13 +142,13 @@ def _vector_store_refs(obj: dict[str, Any]) -> list[ObjectRef]:
 
 def routes() -> list[Route]:
     """The Assistants paths; ``threads/runs`` must come before ``threads/{id}``."""
-    from ..routes import route  # here, not at import: routes.py imports this module
 
     codec = AssistantsCodec()
     runs = "threads/{id}/runs/{child}"
     return [
         route("GET POST", "assistants", codec),
-        route("GET POST DELETE", "assistants/{id}", codec),
+        # An app's assistants serve all its end users (see the module docstring).
+        route("GET POST DELETE", "assistants/{id}", codec, shared=True),
         route("POST", "threads", codec),
         route("POST", "threads/runs", codec),
         route("GET POST DELETE", "threads/{id}", codec),

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..restore import DeltaBuffers, ScopeRestorer
+from ..restore import DeltaRestorer, Restorer
 from ..slots import Json, dump_json_text
 from ..sse import SSEEvent
 
@@ -91,9 +91,9 @@ def _escaped(key: Key) -> bool:
 class AssistantsStreamRestorer:
     """One per streamed call; ``result`` lists the objects the stream created."""
 
-    def __init__(self, restorer: ScopeRestorer) -> None:
+    def __init__(self, restorer: Restorer) -> None:
         self._restorer = restorer
-        self._buffers: DeltaBuffers[Key] = DeltaBuffers()
+        self._deltas: DeltaRestorer[Key] = DeltaRestorer(restorer)
         self._created: list[dict[str, str]] = []
         self.usage: dict[str, int] | None = None
 
@@ -102,65 +102,63 @@ class AssistantsStreamRestorer:
         """Created threads, runs and messages in arrival order (parents first)."""
         return list(self._created)
 
-    async def on_event(self, event: SSEEvent) -> list[SSEEvent]:
+    def on_event(self, event: SSEEvent) -> list[SSEEvent]:
         if event.data is None:
             return [event]
         if event.data.strip() == "[DONE]":
-            return [*await self.finish(), event]
+            return [*self.finish(), event]
         try:
             payload = json.loads(event.data)
         except ValueError:
-            event.data = await self._restorer.text(event.data)
+            event.data = self._restorer.text(event.data)
             return [event]
         if not isinstance(payload, dict):
-            payload = await self._restorer.body(payload, JSON_TEXT_KEYS)
+            payload = self._restorer.body(payload, JSON_TEXT_KEYS)
             event.data = dump_json_text(payload)
             return [event]
         # A provider that leaves the event line out still names deltas in ``object``.
         name = event.event or str(payload.get("object", ""))
         before: list[SSEEvent] = []
         if name == MESSAGE_DELTA:
-            await self._restore_delta(payload, _message_pieces(payload))
+            self._restore_delta(payload, _message_pieces(payload))
         elif name == STEP_DELTA:
-            await self._restore_delta(payload, _step_pieces(payload))
+            self._restore_delta(payload, _step_pieces(payload))
         else:
-            before = await self._flush_for(name, payload)
-            await self._restorer.body(payload, JSON_TEXT_KEYS)
+            before = self._flush_for(name, payload)
+            self._restorer.body(payload, JSON_TEXT_KEYS)
             self._take(name, payload)
         event.data = dump_json_text(payload)
         return [*before, event]
 
-    async def finish(self) -> list[SSEEvent]:
-        return await self._flush(lambda key: True)
+    def finish(self) -> list[SSEEvent]:
+        return self._flush(lambda key: True)
 
-    async def _restore_delta(self, payload: dict[str, Any], pieces: list[_Piece]) -> None:
+    def _restore_delta(self, payload: dict[str, Any], pieces: list[_Piece]) -> None:
         """Restore the rest of the event whole, then each piece through its holdback.
 
         The pieces were taken out of the event first, so no text is restored twice.
         """
-        await self._restorer.body(payload, JSON_TEXT_KEYS)
+        self._restorer.body(payload, JSON_TEXT_KEYS)
         for piece in pieces:
-            ready = self._buffers.feed(piece.key, piece.text)
             _set(piece.owner, piece.where,
-                 await self._restorer.text(ready, json_escaped=_escaped(piece.key)))
+                 self._deltas.feed(piece.key, piece.text, _escaped(piece.key)))
 
-    async def _flush_for(self, name: str, payload: dict[str, Any]) -> list[SSEEvent]:
+    def _flush_for(self, name: str, payload: dict[str, Any]) -> list[SSEEvent]:
         object_id = payload.get("id")
         if name in _MESSAGE_CLOSED:
-            return await self._flush(lambda key: key[:2] == ("message", object_id))
+            return self._flush(lambda key: key[:2] == ("message", object_id))
         if name in _STEP_CLOSED:
-            return await self._flush(lambda key: key[:2] == ("step", object_id))
+            return self._flush(lambda key: key[:2] == ("step", object_id))
         if name in _RUN_ENDED:
-            return await self.finish()
+            return self.finish()
         return []
 
-    async def _flush(self, wanted: Callable[[Key], bool]) -> list[SSEEvent]:
+    def _flush(self, wanted: Callable[[Key], bool]) -> list[SSEEvent]:
         """One extra delta event per message or step with held text, in arrival order."""
         grouped: dict[tuple[str, str], list[tuple[Key, str]]] = {}
-        for key in self._buffers.pending_keys():
+        for key in self._deltas.pending_keys():
             if wanted(key):
-                tail = await self._restorer.text(self._buffers.flush(key),
-                                                 json_escaped=_escaped(key))
+                tail = self._deltas.flush(key, _escaped(key))
                 grouped.setdefault((key[0], key[1]), []).append((key, tail))
         return [_delta_event(kind, object_id, tails)
                 for (kind, object_id), tails in grouped.items()]

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..restore import ChunkStreamRestorer, ScopeRestorer
+from ..restore import ChunkStreamRestorer, Restorer
+from ..routing import Route, route
 from ..slots import Json
-from .base import JsonCodec, ObjectRef
+from .base import COMMON_FIELDS, JsonCodec, ObjectRef
 
 _TEXT_DELTAS = ("content", "refusal")
 
@@ -28,12 +29,14 @@ def wants_json_content(request: Json) -> bool:
 
 class ChatCodec(JsonCodec):
     family = "chat"
+    # A message's author name: user text, but the API takes [a-zA-Z0-9_-] only.
+    fields = COMMON_FIELDS.extended(identifiers=("messages[].name",))
 
     def response_json_text_keys(self, request: Json) -> frozenset[str]:
-        keys = self.structural.json_text
+        keys = self.json_text_keys
         return keys | {"content"} if wants_json_content(request) else keys
 
-    def stream_restorer(self, request: Json, restorer: ScopeRestorer) -> ChatStreamRestorer:
+    def stream_restorer(self, request: Json, restorer: Restorer) -> ChatStreamRestorer:
         return ChatStreamRestorer(restorer, json_content=wants_json_content(request))
 
     def referenced_objects(self, body: Json) -> list[str]:
@@ -81,7 +84,7 @@ class ChatStreamRestorer(ChunkStreamRestorer[tuple[int, str, int]]):
     the stream ends goes out in one extra chunk before ``[DONE]``.
     """
 
-    def __init__(self, restorer: ScopeRestorer, *, json_content: bool) -> None:
+    def __init__(self, restorer: Restorer, *, json_content: bool) -> None:
         super().__init__(restorer)
         self._json_content = json_content
         self._audio_ids: dict[str, None] = {}
@@ -94,15 +97,15 @@ class ChatStreamRestorer(ChunkStreamRestorer[tuple[int, str, int]]):
         return {"id": self.response_id, "choices": [
             {"message": {"audio": {"id": audio_id}}} for audio_id in self._audio_ids]}
 
-    async def _flushed(self) -> list[dict[str, Any]]:
+    def _flushed(self) -> list[dict[str, Any]]:
         choices = []
-        for choice_index in sorted({key[0] for key in self._buffers.pending_keys()}):
+        for choice_index in sorted({key[0] for key in self._deltas.pending_keys()}):
             delta: dict[str, Any] = {}
-            await self._flush_choice(choice_index, delta)
+            self._flush_choice(choice_index, delta)
             choices.append({"index": choice_index, "delta": delta, "finish_reason": None})
         return choices
 
-    async def _restore_choices(self, chunk: dict[str, Any]) -> None:
+    def _restore_choices(self, chunk: dict[str, Any]) -> None:
         for choice in chunk.get("choices") or []:
             if not isinstance(choice, dict):
                 continue
@@ -110,51 +113,46 @@ class ChatStreamRestorer(ChunkStreamRestorer[tuple[int, str, int]]):
             delta = choice.get("delta")
             if not isinstance(delta, dict):
                 delta = choice["delta"] = {}
-            await self._restore_delta(index, delta)
+            self._restore_delta(index, delta)
             if choice.get("finish_reason") is not None:
-                await self._flush_choice(index, delta)
+                self._flush_choice(index, delta)
 
-    async def _restore_delta(self, index: int, delta: dict[str, Any]) -> None:
+    def _restore_delta(self, index: int, delta: dict[str, Any]) -> None:
         audio = delta.get("audio")
         if isinstance(audio, dict) and isinstance(audio.get("id"), str) and audio["id"]:
             self._audio_ids[audio["id"]] = None
         for field in _TEXT_DELTAS:
             piece = delta.get(field)
             if isinstance(piece, str):
-                ready = self._buffers.feed((index, field, 0), piece)
-                delta[field] = await self._restorer.text(
-                    ready, json_escaped=field == "content" and self._json_content)
+                delta[field] = self._deltas.feed(
+                    (index, field, 0), piece, field == "content" and self._json_content)
         for call in delta.get("tool_calls") or []:
             function = call.get("function") if isinstance(call, dict) else None
             if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-                ready = self._buffers.feed((index, "tool", call.get("index", 0)),
-                                           function["arguments"])
-                function["arguments"] = await self._restorer.text(ready, json_escaped=True)
+                function["arguments"] = self._deltas.feed(
+                    (index, "tool", call.get("index", 0)), function["arguments"], True)
         legacy = delta.get("function_call")
         if isinstance(legacy, dict) and isinstance(legacy.get("arguments"), str):
-            ready = self._buffers.feed((index, "function_call", 0), legacy["arguments"])
-            legacy["arguments"] = await self._restorer.text(ready, json_escaped=True)
+            legacy["arguments"] = self._deltas.feed(
+                (index, "function_call", 0), legacy["arguments"], True)
 
-    async def _flush_choice(self, index: int, delta: dict[str, Any]) -> None:
-        for key in self._buffers.pending_keys():
+    def _flush_choice(self, index: int, delta: dict[str, Any]) -> None:
+        for key in self._deltas.pending_keys():
             if key[0] != index:
                 continue
-            held = self._buffers.flush(key)
             kind = key[1]
             if kind in _TEXT_DELTAS:
-                text = await self._restorer.text(
-                    held, json_escaped=kind == "content" and self._json_content)
+                text = self._deltas.flush(key, kind == "content" and self._json_content)
                 delta[kind] = (delta.get(kind) or "") + text
             elif kind == "function_call":
                 legacy = delta.setdefault("function_call", {})
                 legacy["arguments"] = (legacy.get("arguments") or "") + (
-                    await self._restorer.text(held, json_escaped=True))
+                    self._deltas.flush(key, True))
             else:
-                await self._append_tool_arguments(delta, key[2], held)
+                self._append_tool_arguments(delta, key[2], self._deltas.flush(key, True))
 
-    async def _append_tool_arguments(self, delta: dict[str, Any], call_index: int,
-                                     held: str) -> None:
-        text = await self._restorer.text(held, json_escaped=True)
+    @staticmethod
+    def _append_tool_arguments(delta: dict[str, Any], call_index: int, text: str) -> None:
         calls = delta.setdefault("tool_calls", [])
         for call in calls:
             if call.get("index", 0) == call_index:
@@ -162,3 +160,13 @@ class ChatStreamRestorer(ChunkStreamRestorer[tuple[int, str, int]]):
                 function["arguments"] = (function.get("arguments") or "") + text
                 return
         calls.append({"index": call_index, "function": {"arguments": text}})
+
+
+def routes() -> list[Route]:
+    chat = ChatCodec()
+    return [
+        route("POST", "chat/completions", chat, stores=True),
+        route("GET", "chat/completions", chat),
+        route("GET POST DELETE", "chat/completions/{id}", chat),
+        route("GET", "chat/completions/{id}/messages", chat),
+    ]

@@ -6,15 +6,13 @@ shared default; token-id prompts cannot be scanned and are refused.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..restore import ChunkStreamRestorer, ScopeRestorer
+from ..restore import ChunkStreamRestorer, Restorer
+from ..routing import Route, route
 from ..slots import Json, Slot
 from .base import JsonCodec
 from .embeddings import has_token_ids, refuse_token_ids
-
-if TYPE_CHECKING:
-    from ..routes import Route
 
 
 class CompletionsCodec(JsonCodec):
@@ -25,7 +23,7 @@ class CompletionsCodec(JsonCodec):
             raise refuse_token_ids("prompt")
         return super().request_slots(body)
 
-    def stream_restorer(self, request: Json, restorer: ScopeRestorer
+    def stream_restorer(self, request: Json, restorer: Restorer
                         ) -> CompletionsStreamRestorer:
         return CompletionsStreamRestorer(restorer)
 
@@ -38,28 +36,26 @@ class CompletionsStreamRestorer(ChunkStreamRestorer[int]):
     one extra chunk before ``[DONE]``.
     """
 
-    async def _flushed(self) -> list[dict[str, Any]]:
+    def _flushed(self) -> list[dict[str, Any]]:
         choices = []
-        for key in self._buffers.pending_keys():
-            text = await self._restorer.text(self._buffers.flush(key))
+        for key in self._deltas.pending_keys():
+            text = self._deltas.flush(key)
             choices.append({"index": key, "text": text, "logprobs": None,
                             "finish_reason": None})
         return choices
 
-    async def _restore_choices(self, chunk: dict[str, Any]) -> None:
+    def _restore_choices(self, chunk: dict[str, Any]) -> None:
         for choice in chunk.get("choices") or []:
             if not isinstance(choice, dict):
                 continue
             index = choice.get("index", 0)
             piece = choice.get("text")
-            ready = self._buffers.feed(index, piece) if isinstance(piece, str) else ""
+            text = self._deltas.feed(index, piece) if isinstance(piece, str) else ""
             if choice.get("finish_reason") is not None:
-                ready += self._buffers.flush(index)
-            if isinstance(piece, str) or ready:
-                choice["text"] = await self._restorer.text(ready)
+                text += self._deltas.flush(index)
+            if isinstance(piece, str) or text:
+                choice["text"] = text
 
 
 def routes() -> list[Route]:
-    from ..routes import route
-
     return [route("POST", "completions", CompletionsCodec())]

@@ -9,33 +9,31 @@ recorded as its children, so that only its tenant may reference them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ..restore import ScopeRestorer
+from ..restore import Restorer
+from ..routing import Route, route
 from ..slots import Json, Slot
 from .base import JsonCodec, ObjectRef, RawBody
 from .items import (
-    ITEM_STRUCTURAL,
+    ITEM_FIELDS,
+    JSON_TEXT_KEYS,
     item_ids,
     item_request_slots,
     referenced_ids,
     restore_answer,
 )
 
-if TYPE_CHECKING:
-    from ..routes import Route
-
 
 class ConversationsCodec(JsonCodec):
     family = "conversations"
-    structural = ITEM_STRUCTURAL
+    fields = ITEM_FIELDS
+    json_text_keys = JSON_TEXT_KEYS
 
     def request_slots(self, body: Json) -> list[Slot]:
         return item_request_slots(body)
 
-    async def restore_body(self, request: Json, body: RawBody, restorer: ScopeRestorer
+    def restore_body(self, request: Json, body: RawBody, restorer: Restorer
                            ) -> RawBody:
-        return await restore_answer(request, body, restorer)
+        return restore_answer(request, body, restorer)
 
     def referenced_objects(self, body: Json) -> list[str]:
         """Stored objects the new items name, and every id the app gave an item.
@@ -81,7 +79,6 @@ class ConversationsCodec(JsonCodec):
 
 def routes() -> list[Route]:
     # Imported here: gateway.routes imports every family's routes() at its top.
-    from ..routes import route
 
     codec = ConversationsCodec()
     return [

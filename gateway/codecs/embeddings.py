@@ -14,13 +14,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from ..errors import BadRequest, Forbidden
+from ..routing import Route, route
 from ..slots import Json, Slot
 from .base import JsonCodec
 
 if TYPE_CHECKING:
     from policies import Policy
-
-    from ..routes import Route
 
 EmbeddingsMode = Literal["tokenize", "block", "allow"]
 
@@ -57,6 +56,4 @@ class EmbeddingsCodec(JsonCodec):
 
 
 def routes(policy: Policy) -> list[Route]:
-    from ..routes import route
-
     return [route("POST", "embeddings", EmbeddingsCodec(policy.routes.embeddings))]

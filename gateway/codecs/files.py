@@ -40,23 +40,14 @@ from ..extract import (
     type_label,
 )
 from ..multipart import Part, build_form, first, is_form_data, parse_form
-from ..restore import ScopeRestorer
-from ..slots import Json, StructuralKeys, dump_json_text
-from .base import (
-    COMMON_STRUCTURAL,
-    FUNCTION_NAME_PAIRS,
-    ForeignIds,
-    JsonCodec,
-    ObjectRef,
-    ProtectTexts,
-    RawBody,
-)
-from .batches import CodecFor, RouteCodecs, protect_batch_jsonl
+from ..restore import Restorer
+from ..routing import Route, route
+from ..slots import Json, dump_json_text
+from .base import JsonCodec, ObjectRef, Protector, RawBody
+from .batches import CodecFor, protect_batch_jsonl
 
 if TYPE_CHECKING:
     from policies import Policy
-
-    from ..routes import Route
 
 PdfMode = Literal["extract", "refuse"]
 BinaryMode = Literal["refuse", "passthrough"]
@@ -91,7 +82,6 @@ class FilesCodec(JsonCodec):
     """File objects are JSON; only the upload (``protect_raw``) is special."""
 
     family = "files"
-    structural = StructuralKeys(COMMON_STRUCTURAL | {"anchor"}, FUNCTION_NAME_PAIRS)
 
     def __init__(self, *, pdf_files: PdfMode = "extract", binary_files: BinaryMode = "refuse",
                  batch_codecs: CodecFor | None = None) -> None:
@@ -99,21 +89,19 @@ class FilesCodec(JsonCodec):
         self._binary_files = binary_files
         self._batch_codecs = batch_codecs
 
-    async def protect_raw(self, body: RawBody, protect_texts: ProtectTexts,
-                          foreign_ids: ForeignIds) -> RawBody:
+    async def protect_raw(self, body: RawBody, protector: Protector) -> RawBody:
         if not is_form_data(body.content_type):
             raise UnsupportedMediaType("a file upload must be multipart/form-data")
         parts = parse_form(body.content, body.content_type)
         purpose_part = first(parts, "purpose")
         purpose = purpose_part.text if purpose_part is not None else ""
-        protected = [await self._protect_file(part, purpose, protect_texts, foreign_ids)
+        protected = [await self._protect_file(part, purpose, protector)
                      if part.filename is not None else part for part in parts]
-        protected = await _protect_fields(protected, protect_texts)
+        protected = await _protect_fields(protected, protector)
         content, content_type = build_form(protected)
         return RawBody(content, content_type)
 
-    async def _protect_file(self, part: Part, purpose: str, protect_texts: ProtectTexts,
-                            foreign_ids: ForeignIds) -> Part:
+    async def _protect_file(self, part: Part, purpose: str, protector: Protector) -> Part:
         kind = classify(part.filename, part.data)
         if kind is FileKind.PDF:
             if self._pdf_files == "refuse":
@@ -121,7 +109,7 @@ class FilesCodec(JsonCodec):
                     "PDF uploads are refused by the gateway policy (routes.pdf_files)",
                     code="pdf_refused")
             text = await anyio.to_thread.run_sync(pdf_text, part.data)
-            protected = await _protect_text(text, TextFormat.PROSE, protect_texts)
+            protected = await _protect_text(text, TextFormat.PROSE, protector)
             return part.with_data(protected.encode(), filename=f"{part.filename}.txt",
                                   content_type="text/plain")
         if kind is FileKind.BINARY:
@@ -135,10 +123,9 @@ class FilesCodec(JsonCodec):
         if purpose == "batch":
             if self._batch_codecs is None:
                 raise UnsupportedMediaType("batch input files are not accepted here")
-            protected = await protect_batch_jsonl(text, self._batch_codecs, protect_texts,
-                                                  foreign_ids)
+            protected = await protect_batch_jsonl(text, self._batch_codecs, protector)
         else:
-            protected = await _protect_text(text, text_format(part.filename), protect_texts)
+            protected = await _protect_text(text, text_format(part.filename), protector)
         return part.with_data(protected.encode())
 
     def created_objects(self, request: Json, response: Json) -> list[ObjectRef]:
@@ -153,15 +140,14 @@ class FileContentCodec(JsonCodec):
 
     family = "files"
 
-    async def restore_body(self, request: Json, body: RawBody, restorer: ScopeRestorer
-                           ) -> RawBody:
+    def restore_body(self, request: Json, body: RawBody, restorer: Restorer) -> RawBody:
         text = decode_text(body.content)
         if text is None or "<" not in text:
             return body
-        return RawBody((await restore_file_text(text, restorer)).encode(), body.content_type)
+        return RawBody((restore_file_text(text, restorer)).encode(), body.content_type)
 
 
-async def _protect_fields(parts: list[Part], protect_texts: ProtectTexts) -> list[Part]:
+async def _protect_fields(parts: list[Part], protector: Protector) -> list[Part]:
     """Scan file names and every form field that is not an enum."""
     texts: list[str] = []
     for part in parts:
@@ -169,7 +155,7 @@ async def _protect_fields(parts: list[Part], protect_texts: ProtectTexts) -> lis
             texts.append(part.filename)
         elif part.name not in STRUCTURAL_FIELDS:
             texts.append(part.text)
-    protected = iter(await protect_texts(texts)) if texts else iter(())
+    protected = iter(await protector.texts(texts)) if texts else iter(())
     result: list[Part] = []
     for part in parts:
         if part.filename is not None:
@@ -226,15 +212,15 @@ def _rebuild(piece: _Piece, protected: Iterator[str]) -> str:
     return encode_json_string(new) if piece.json_literal else new
 
 
-async def _protect_text(text: str, fmt: TextFormat, protect_texts: ProtectTexts) -> str:
+async def _protect_text(text: str, fmt: TextFormat, protector: Protector) -> str:
     """Tokenize a text file piece by piece; all chunks go through one call."""
     pieces = _pieces(text, fmt)
     flat = [chunk for piece in pieces for chunk in _chunks(piece)]
-    protected = iter(await protect_texts(flat) if flat else [])
+    protected = iter(await protector.texts(flat) if flat else [])
     return "".join(_rebuild(piece, protected) for piece in pieces)
 
 
-async def restore_file_text(text: str, restorer: ScopeRestorer) -> str:
+def restore_file_text(text: str, restorer: Restorer) -> str:
     """Put values back into a downloaded file, keeping JSON valid and its layout.
 
     A JSON document (the whole file, or each line of JSONL such as a batch
@@ -248,18 +234,18 @@ async def restore_file_text(text: str, restorer: ScopeRestorer) -> str:
         return text
     lines = text.splitlines(keepends=True)
     if len(lines) > 1 and all(is_json(line) for line in lines if line.strip()):
-        return "".join([await _restore_json(line, restorer) for line in lines])
+        return "".join([_restore_json(line, restorer) for line in lines])
     if is_json(text):
-        return await _restore_json(text, restorer)
-    return await restorer.text(text)
+        return _restore_json(text, restorer)
+    return restorer.text(text)
 
 
-async def _restore_json(text: str, restorer: ScopeRestorer) -> str:
+def _restore_json(text: str, restorer: Restorer) -> str:
     if "<" not in text:
         return text
-    in_place = await restorer.text(text, json_escaped=True)
-    document = await _restore_keys(
-        await restorer.body(json.loads(text), _JSON_TEXT_KEYS), restorer)
+    in_place = restorer.text(text, json_escaped=True)
+    document = _restore_keys(
+        restorer.body(json.loads(text), _JSON_TEXT_KEYS), restorer)
     try:
         if json.loads(in_place) == document:
             return in_place
@@ -269,22 +255,19 @@ async def _restore_json(text: str, restorer: ScopeRestorer) -> str:
     return dump_json_text(document) + text[len(content):]
 
 
-async def _restore_keys(node: Json, restorer: ScopeRestorer) -> Json:
+def _restore_keys(node: Json, restorer: Restorer) -> Json:
     """Object keys too: an uploaded data file may use a (tokenized) name as a key."""
     if isinstance(node, list):
-        return [await _restore_keys(item, restorer) for item in node]
+        return [_restore_keys(item, restorer) for item in node]
     if isinstance(node, dict):
-        return {await restorer.text(key, json_escaped=False): await _restore_keys(value, restorer)
+        return {restorer.text(key, json_escaped=False): _restore_keys(value, restorer)
                 for key, value in node.items()}
     return node
 
 
-def routes(policy: Policy) -> list[Route]:
-    from ..routes import route
-
+def routes(policy: Policy, batch_lines: CodecFor) -> list[Route]:
     files = FilesCodec(pdf_files=policy.routes.pdf_files,
-                       binary_files=policy.routes.binary_files,
-                       batch_codecs=RouteCodecs(policy))
+                       binary_files=policy.routes.binary_files, batch_codecs=batch_lines)
     return [
         route("GET POST", "files", files),
         route("GET DELETE", "files/{id}", files),

@@ -6,7 +6,7 @@ and restore answers the same way. The one thing a plain walk over strings
 gets wrong is ``output_text``: its annotations point into the text by
 character offset, so when a restored value is longer or shorter than its
 token every annotation after it must move. Offsets are computed from the
-token spans of the upstream text (``find_tokens``) and the length of each
+token spans of the upstream text and the length of each
 restored value; the vault is asked per distinct token, from its cache.
 """
 
@@ -14,58 +14,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from vault.tokens import find_tokens
+from ..restore import Edit, Restorer
+from ..slots import Json, PathItem, Slot, request_slots
+from .base import COMMON_FIELDS, RawBody, dump_json
 
-from ..restore import ScopeRestorer
-from ..slots import Json, Path, PathItem, Slot, StructuralKeys, request_slots
-from .base import COMMON_STRUCTURAL, FUNCTION_NAME_PAIRS, RawBody, dump_json
-
-ITEM_STRUCTURAL = StructuralKeys(
-    COMMON_STRUCTURAL | {
-        "conversation",       # a conversation id (or {"id": ...})
-        "tool_choice",        # "auto" | "none" | "required" when given as a string
-        "phase",              # "commentary" | "final_answer" on assistant messages
-        "container_id", "approval_request_id", "first_id", "last_id",
-        # Where a remote MCP tool lives: tokenizing the address would cut the tool off.
-        "server_url", "server_label", "connector_id",
-        # Opaque ciphertext of reasoning the provider gave back: it holds no
-        # plain text, and changing one character of it breaks the next turn.
-        "encrypted_content",
-    },
-    FUNCTION_NAME_PAIRS | {
-        ("input", "name"),        # function_call / custom_tool_call items in input
-        ("items", "name"),        # the same items added to a conversation
-        ("output", "name"),       # ... and in a response's output
-        ("tools", "name"),        # Responses tools are flat: {"type": "function", "name"}
-        ("tool_choice", "name"),
-        ("format", "name"),       # text.format json_schema name
-        ("reasoning", "summary"), # reasoning.summary: "auto" | "concise" | "detailed"
-    },
-)
+ITEM_FIELDS = COMMON_FIELDS.extended(structural=(
+    "**.conversation",       # a conversation id (or {"id": ...})
+    "**.phase",              # "commentary" | "final_answer" on assistant messages
+    "**.container_id", "**.approval_request_id", "**.first_id", "**.last_id",
+    "**.container",          # a code interpreter's container id
+    # Where a remote MCP tool lives, and the credentials the app gives the
+    # provider to call it: tokenizing them would cut the tool off.
+    "**.server_url", "**.server_label", "**.connector_id", "tools[].authorization",
+    "tools[].headers.*",
+    # Opaque ciphertext of reasoning the provider gave back: it holds no
+    # plain text, and changing one character of it breaks the next turn.
+    "**.encrypted_content",
+    "input[].name",          # function_call / custom_tool_call items in input
+    "items[].name",          # the same items added to a conversation
+    "tools[].name",          # Responses tools are flat: {"type": "function", "name"}
+    "**.format.name",        # text.format json_schema name
+    "reasoning.summary",     # "auto" | "concise" | "detailed"
+    "prompt.id",
+))
 # Keys whose string value is JSON text in answers: function and MCP call arguments.
-JSON_TEXT_KEYS = ITEM_STRUCTURAL.json_text
+JSON_TEXT_KEYS = frozenset({"arguments"})
 STRUCTURED_FORMATS = frozenset({"json_schema", "json_object"})
 
 
 def item_request_slots(body: Json) -> list[Slot]:
-    """Every user string of a Responses-family request.
-
-    Also leaves out the elements of a list held by a structural key:
-    ``include: ["file_search_call.results"]`` would otherwise be scanned, and
-    detection reads ``call.results`` as a URL, which breaks the request.
-    """
-    return [slot for slot in request_slots(body, ITEM_STRUCTURAL)
-            if not _in_structural_list(slot.path)]
-
-
-def _in_structural_list(path: Path) -> bool:
-    """``path`` is a list element (of a list...) right below a structural key."""
-    end = len(path)
-    while end and isinstance(path[end - 1], int):
-        end -= 1
-    return 0 < end < len(path) and path[end - 1] in ITEM_STRUCTURAL.keys
+    """Every user string of a Responses-family request."""
+    return request_slots(body, ITEM_FIELDS)
 
 
 def wants_json_text(document: Json) -> bool:
@@ -77,15 +57,6 @@ def wants_json_text(document: Json) -> bool:
     text = document.get("text") if isinstance(document, dict) else None
     text_format = text.get("format") if isinstance(text, dict) else None
     return isinstance(text_format, dict) and text_format.get("type") in STRUCTURED_FORMATS
-
-
-@dataclass(frozen=True, slots=True)
-class Edit:
-    """The token at ``[start, end)`` of the upstream text became ``length`` characters."""
-
-    start: int
-    end: int
-    length: int
 
 
 def shift_offset(offset: int, edits: Sequence[Edit], *, closing: bool) -> int:
@@ -115,26 +86,6 @@ def shift_annotation(annotation: Json, edits: Sequence[Edit]) -> None:
             annotation[key] = shift_offset(value, edits, closing=closing)
 
 
-async def restore_with_edits(restorer: ScopeRestorer, text: str, *, json_escaped: bool = False
-                             ) -> tuple[str, list[Edit]]:
-    """Restore ``text`` and say where its length changed (for annotation offsets)."""
-    values: dict[str, str] = {}
-    pieces: list[str] = []
-    edits: list[Edit] = []
-    cursor = 0
-    for match in find_tokens(text):
-        token = match.group()
-        if token not in values:
-            values[token] = await restorer.text(token, json_escaped)
-        value = values[token]
-        pieces += [text[cursor:match.start()], value]
-        cursor = match.end()
-        if value != token:
-            edits.append(Edit(match.start(), match.end(), len(value)))
-    pieces.append(text[cursor:])
-    return "".join(pieces), edits
-
-
 class DocumentRestorer:
     """Restores every string of a Responses-family answer exactly once.
 
@@ -145,38 +96,37 @@ class DocumentRestorer:
 
     __slots__ = ("_json_output_text", "_restorer")
 
-    def __init__(self, restorer: ScopeRestorer, *, json_output_text: bool = False) -> None:
+    def __init__(self, restorer: Restorer, *, json_output_text: bool = False) -> None:
         self._restorer = restorer
         self._json_output_text = json_output_text
 
-    async def restore(self, node: Json, key: PathItem | None = None) -> Json:
+    def restore(self, node: Json, key: PathItem | None = None) -> Json:
         if isinstance(node, str):
             if "<" not in node:
                 return node
-            return await self._restorer.text(node, isinstance(key, str) and key in JSON_TEXT_KEYS)
+            return self._restorer.text(node, isinstance(key, str) and key in JSON_TEXT_KEYS)
         if isinstance(node, dict):
-            skip = await self._output_text(node)
+            skip = self._output_text(node)
             for name, value in node.items():
                 if name not in skip:
-                    node[name] = await self.restore(value, name)
+                    node[name] = self.restore(value, name)
         elif isinstance(node, list):
             for index, value in enumerate(node):
-                node[index] = await self.restore(value, key)
+                node[index] = self.restore(value, key)
         return node
 
-    async def _output_text(self, node: dict[str, Json]) -> frozenset[str]:
+    def _output_text(self, node: dict[str, Json]) -> frozenset[str]:
         """Restore an ``output_text`` part's text and shift its annotations."""
         text = node.get("text")
         if node.get("type") != "output_text" or not isinstance(text, str):
             return frozenset()
-        node["text"], edits = await restore_with_edits(
-            self._restorer, text, json_escaped=self._json_output_text)
+        node["text"], edits = self._restorer.with_edits(text, self._json_output_text)
         for annotation in node.get("annotations") or []:
             shift_annotation(annotation, edits)
         return frozenset({"text"})
 
 
-async def restore_answer(request: Json, body: RawBody, restorer: ScopeRestorer) -> RawBody:
+def restore_answer(request: Json, body: RawBody, restorer: Restorer) -> RawBody:
     """A whole Responses or Conversations answer; one that is not JSON is left as it is."""
     try:
         document = json.loads(body.content) if body.content else None
@@ -185,7 +135,7 @@ async def restore_answer(request: Json, body: RawBody, restorer: ScopeRestorer) 
     if document is None:
         return body
     json_text = wants_json_text(request) or wants_json_text(document)
-    document = await DocumentRestorer(restorer, json_output_text=json_text).restore(document)
+    document = DocumentRestorer(restorer, json_output_text=json_text).restore(document)
     return RawBody(dump_json(document), "application/json")
 
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from ..routing import Route, route
 from .base import JsonCodec
-
-if TYPE_CHECKING:
-    from ..routes import Route
 
 
 class ModerationsCodec(JsonCodec):
@@ -24,13 +21,11 @@ class ModelsCodec(JsonCodec):
 
 
 def routes() -> list[Route]:
-    from ..routes import Route, route
-
     models = ModelsCodec()
     return [
         route("POST", "moderations", ModerationsCodec()),
         route("GET", "models", models, public_listing=True),
         # Not ``{id}``: a model is the provider's, not an object a tenant owns.
         # Fine-tuned model ids hold colons ("ft:gpt-4o-mini:org::abc").
-        Route(frozenset({"GET"}), re.compile(r"^models/[^/]+$"), models),
+        Route(frozenset({"GET"}), re.compile(r"^models/[^/]+$"), models, "models/{model}"),
     ]

@@ -14,26 +14,24 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..restore import DeltaBuffers, ScopeRestorer
+from ..restore import DeltaRestorer, Restorer
+from ..routing import Route, route
 from ..slots import Json, Slot, dump_json_text
 from ..sse import SSEEvent
 from .base import JsonCodec, ObjectRef, RawBody
 from .items import (
-    ITEM_STRUCTURAL,
+    ITEM_FIELDS,
+    JSON_TEXT_KEYS,
     DocumentRestorer,
     item_ids,
     item_request_slots,
     referenced_ids,
     restore_answer,
-    restore_with_edits,
     shift_annotation,
     wants_json_text,
 )
-
-if TYPE_CHECKING:
-    from ..routes import Route
 
 # Deltas that carry base64 audio, not text: passed on untouched.
 _BINARY_DELTAS = frozenset({"response.audio.delta", "response.output_audio.delta"})
@@ -65,7 +63,8 @@ def conversation_of(request: Json) -> str | None:
 
 class ResponsesCodec(JsonCodec):
     family = "responses"
-    structural = ITEM_STRUCTURAL
+    fields = ITEM_FIELDS
+    json_text_keys = JSON_TEXT_KEYS
 
     def request_slots(self, body: Json) -> list[Slot]:
         return item_request_slots(body)
@@ -86,11 +85,11 @@ class ResponsesCodec(JsonCodec):
             named += item_ids(body.get("input"))
         return list(dict.fromkeys(ident for ident in named if isinstance(ident, str) and ident))
 
-    async def restore_body(self, request: Json, body: RawBody, restorer: ScopeRestorer
+    def restore_body(self, request: Json, body: RawBody, restorer: Restorer
                            ) -> RawBody:
-        return await restore_answer(request, body, restorer)
+        return restore_answer(request, body, restorer)
 
-    def stream_restorer(self, request: Json, restorer: ScopeRestorer
+    def stream_restorer(self, request: Json, restorer: Restorer
                         ) -> ResponsesStreamRestorer:
         return ResponsesStreamRestorer(restorer, json_output_text=wants_json_text(request))
 
@@ -183,10 +182,10 @@ class ResponsesStreamRestorer:
     object seen (ids for the ledger), ``usage`` its usage.
     """
 
-    def __init__(self, restorer: ScopeRestorer, *, json_output_text: bool) -> None:
+    def __init__(self, restorer: Restorer, *, json_output_text: bool) -> None:
         self._restorer = restorer
         self._json_output_text = json_output_text
-        self._buffers: DeltaBuffers[Key] = DeltaBuffers()
+        self._deltas: DeltaRestorer[Key] = DeltaRestorer(restorer)
         self._templates: dict[Key, tuple[str | None, dict[str, Any]]] = {}
         self._part_text: dict[Place, str] = {}
         self._sequence = _Sequencer()
@@ -197,13 +196,13 @@ class ResponsesStreamRestorer:
     def result(self) -> Json:
         return self._response
 
-    async def on_event(self, event: SSEEvent) -> list[SSEEvent]:
+    def on_event(self, event: SSEEvent) -> list[SSEEvent]:
         if event.data is None:
             return [event]
         try:
             payload = json.loads(event.data)
         except ValueError:
-            event.data = await self._restorer.text(event.data)
+            event.data = self._restorer.text(event.data)
             return [event]
         if not isinstance(payload, dict):
             return [event]
@@ -212,37 +211,35 @@ class ResponsesStreamRestorer:
         out: list[SSEEvent] = []
         if kind.endswith(".delta"):
             if kind not in _BINARY_DELTAS:
-                await self._delta(kind.removesuffix(".delta"), event.event, payload)
+                self._delta(kind.removesuffix(".delta"), event.event, payload)
         else:
-            out = await self._flush(self._closed_by(kind, payload))
-            await self._whole(kind, payload)
+            out = self._flush(self._closed_by(kind, payload))
+            self._whole(kind, payload)
         self._sequence.number(payload, inserted=False)
         event.data = dump_json_text(payload)
         return [*out, event]
 
-    async def finish(self) -> list[SSEEvent]:
-        return await self._flush(self._pending())
+    def finish(self) -> list[SSEEvent]:
+        return self._flush(self._pending())
 
     def _pending(self) -> list[Key]:
-        return self._buffers.pending_keys()
+        return self._deltas.pending_keys()
 
-    async def _delta(self, base: str, name: str | None, payload: dict[str, Any]) -> None:
+    def _delta(self, base: str, name: str | None, payload: dict[str, Any]) -> None:
         place = tuple(payload.get(field) for field in _PLACE)
         piece = payload.get("delta")
         if isinstance(piece, str):
             if base == _OUTPUT_TEXT:
                 self._part_text[place] = self._part_text.get(place, "") + piece
-            payload["delta"] = await self._feed((base, place, None), name, payload, piece)
+            payload["delta"] = self._feed((base, place, None), name, payload, piece)
         elif isinstance(piece, dict):  # shell output: {"stdout": ..., "stderr": ...}
             for field, value in piece.items():
                 if isinstance(value, str):
-                    piece[field] = await self._feed((base, place, field), name, payload, value)
+                    piece[field] = self._feed((base, place, field), name, payload, value)
 
-    async def _feed(self, key: Key, name: str | None,
-                    payload: dict[str, Any], piece: str) -> str:
+    def _feed(self, key: Key, name: str | None, payload: dict[str, Any], piece: str) -> str:
         self._templates[key] = (name, payload)
-        ready = self._buffers.feed(key, piece)
-        return await self._restorer.text(ready, self._escaped(key[0]))
+        return self._deltas.feed(key, piece, self._escaped(key[0]))
 
     def _escaped(self, base: str) -> bool:
         return base in _JSON_DELTAS or (base == _OUTPUT_TEXT and self._json_output_text)
@@ -263,11 +260,11 @@ class ResponsesStreamRestorer:
         return [key for key in pending
                 if all(key[1][_PLACE.index(f)] == v for f, v in where.items())]
 
-    async def _flush(self, keys: list[Key]) -> list[SSEEvent]:
+    def _flush(self, keys: list[Key]) -> list[SSEEvent]:
         out: list[SSEEvent] = []
         for key in keys:
             base, _, field = key
-            text = await self._restorer.text(self._buffers.flush(key), self._escaped(base))
+            text = self._deltas.flush(key, self._escaped(base))
             name, template = self._templates[key]
             payload = copy.deepcopy(template)
             payload["delta"] = {field: text} if field is not None else text
@@ -278,14 +275,14 @@ class ResponsesStreamRestorer:
             out.append(SSEEvent(data=dump_json_text(payload), event=name))
         return out
 
-    async def _whole(self, kind: str, payload: dict[str, Any]) -> None:
+    def _whole(self, kind: str, payload: dict[str, Any]) -> None:
         done_text = kind == "response.output_text.done" and isinstance(payload.get("text"), str)
         if done_text:
-            payload["text"] = await self._restorer.text(payload["text"], self._json_output_text)
+            payload["text"] = self._restorer.text(payload["text"], self._json_output_text)
         elif kind == "response.output_text.annotation.added":
             place = tuple(payload.get(field) for field in _PLACE)
-            _, edits = await restore_with_edits(self._restorer, self._part_text.get(place, ""),
-                                                json_escaped=self._json_output_text)
+            _, edits = self._restorer.with_edits(self._part_text.get(place, ""),
+                                                 self._json_output_text)
             shift_annotation(payload.get("annotation"), edits)
         response = payload.get("response")
         if kind not in _LIFECYCLE or not isinstance(response, dict):
@@ -294,7 +291,7 @@ class ResponsesStreamRestorer:
         restorer = DocumentRestorer(self._restorer, json_output_text=self._json_output_text)
         for name, value in payload.items():
             if not (done_text and name == "text"):
-                payload[name] = await restorer.restore(value, name)
+                payload[name] = restorer.restore(value, name)
         if response is not None:
             self._response = response
             usage = response.get("usage")
@@ -304,11 +301,10 @@ class ResponsesStreamRestorer:
 
 def routes() -> list[Route]:
     # Imported here: gateway.routes imports every family's routes() at its top.
-    from ..routes import route
 
     codec = ResponsesCodec()
     return [
-        route("POST", "responses", codec),
+        route("POST", "responses", codec, stores=True),
         route("GET DELETE", "responses/{id}", codec),
         route("GET", "responses/{id}/input_items", codec),
         route("POST", "responses/{id}/cancel", codec),

@@ -13,13 +13,11 @@ contents are restored by the shared JSON default.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..slots import Json, Path, Slot, StructuralKeys
-from .base import COMMON_STRUCTURAL, FUNCTION_NAME_PAIRS, JsonCodec, ObjectRef
-
-if TYPE_CHECKING:
-    from ..routes import Route
+from ..routing import Route, route
+from ..slots import Json
+from .base import COMMON_FIELDS, JsonCodec, ObjectRef
 
 _DELETED = ("vector_store.deleted", "vector_store.file.deleted")
 # The spec's enum says "files_batch", its description and examples "file_batch".
@@ -41,13 +39,8 @@ def _file_ids(body: dict[str, Any]) -> list[str]:
 
 class VectorStoresCodec(JsonCodec):
     family = "vector_stores"
-    structural = StructuralKeys(
-        COMMON_STRUCTURAL | {"anchor"},
-        FUNCTION_NAME_PAIRS | {("filters", "key")})
-
-    def request_slots(self, body: Json) -> list[Slot]:
-        return [slot for slot in super().request_slots(body)
-                if not _listed_under(slot.path, self.structural.keys)]
+    # A search filter names the attribute it compares; its value is user data.
+    fields = COMMON_FIELDS.extended(structural=("**.filters.**.key",))
 
     def referenced_objects(self, body: Json) -> list[str]:
         """Files put into a store must be this tenant's."""
@@ -71,27 +64,12 @@ class VectorStoresCodec(JsonCodec):
         return []
 
 
-def _listed_under(path: Path, keys: frozenset[str]) -> bool:
-    """An item of a list under a structural key (``file_ids[0]``) is an id too.
-
-    The shared slot walker only looks at a string's own key, which a list item
-    does not have; without this a file id detection happened to flag would
-    reach the provider tokenized and name no file.
-    """
-    index = len(path) - 1
-    while index >= 0 and isinstance(path[index], int):
-        index -= 1
-    return index < len(path) - 1 and index >= 0 and path[index] in keys
-
-
 def _attached(store_id: str, file_ids: list[str]) -> list[ObjectRef]:
     return [ObjectRef("vector_store_file", vector_store_file_id(store_id, file_id), store_id)
             for file_id in file_ids]
 
 
 def routes() -> list[Route]:
-    from ..routes import route
-
     codec = VectorStoresCodec()
     # A DELETE on a store's file detaches it: the attachment ("<store>/<file>")
     # leaves the ledger, the file's own entry stays.

@@ -129,10 +129,13 @@ def test_vault_failure_fails_closed(gateway: Gateway, provider: SimulatorState,
     async def broken(*args: object, **kwargs: object) -> object:
         raise VaultUnavailable("database down")
 
-    monkeypatch.setattr(gateway.services.vault, "tokenize", broken)
-    response = post(gateway, b'{"model": "m", "messages": [{"role": "user", "content": '
-                    b'"Call Maximilian Oberhuber now"}]}')
-    assert_openai_error(response, 503, "protection_unavailable")
+    body = (b'{"model": "m", "messages": [{"role": "user", "content": '
+            b'"Call Maximilian Oberhuber now"}]}')
+    subject = {"x-piigate-subject": "vault-failure"}
+    monkeypatch.setattr(gateway.services.vault, "store", broken)  # writing a new value
+    assert_openai_error(post(gateway, body, headers=subject), 503, "protection_unavailable")
+    monkeypatch.setattr(gateway.services.vault, "open", broken)  # reading the scope
+    assert_openai_error(post(gateway, body, headers=subject), 503, "protection_unavailable")
     assert provider.requests == []
 
 

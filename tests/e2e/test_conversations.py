@@ -96,7 +96,8 @@ def test_responses_in_a_conversation(gateway: Gateway, provider: SimulatorState,
                                      ledger: Ledger) -> None:
     client = gateway.client()
     conversation = client.conversations.create(items=[user(f"Remember {PHONE}")])
-    answer = client.responses.create(model="gpt-4.1", conversation=conversation.id, input=TEXT)
+    answer = client.responses.create(store=True, model="gpt-4.1", conversation=conversation.id,
+                                     input=TEXT)
     assert answer.output_text == "You said: " + TEXT
     entry = owner(ledger, answer.id)
     assert entry is not None and entry.kind == "response" and entry.parent_id is None
@@ -106,7 +107,8 @@ def test_responses_in_a_conversation(gateway: Gateway, provider: SimulatorState,
     texts = [item.content[0].text
              for item in client.conversations.items.list(conversation.id, order="asc")]
     assert texts == [f"Remember {PHONE}", TEXT, "You said: " + TEXT]
-    streamed = client.responses.create(model="gpt-4.1", conversation={"id": conversation.id},
+    streamed = client.responses.create(store=True, model="gpt-4.1",
+                                       conversation={"id": conversation.id},
                                        input=f"and {NAME}", stream=True)
     events = list(streamed)  # read to the end: the ledger is written as the stream closes
     final = next(event for event in events if event.type == "response.completed")
@@ -130,7 +132,8 @@ def test_other_tenant_gets_404_everywhere(gateway: Gateway, provider: SimulatorS
         lambda: intruder.conversations.items.create(cid, items=[user("hello")]),
         lambda: intruder.conversations.items.retrieve(item.id, conversation_id=cid),
         lambda: intruder.conversations.items.delete(item.id, conversation_id=cid),
-        lambda: intruder.responses.create(model="gpt-4.1", conversation=cid, input="hi"),
+        lambda: intruder.responses.create(store=True, model="gpt-4.1", conversation=cid,
+                                          input="hi"),
     ]
     for attempt in attempts:
         with pytest.raises(openai.NotFoundError) as caught:

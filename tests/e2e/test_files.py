@@ -142,8 +142,10 @@ def test_other_tenant_cannot_touch_a_file(gateway: Gateway, provider: SimulatorS
         assert value not in received
 
 
-def test_another_subject_of_the_tenant_reads_it_in_the_owner_scope(
+def test_another_subject_of_the_tenant_gets_404_by_default(
         gateway: Gateway, provider: SimulatorState) -> None:
     created = gateway.client(subject="owner-1").files.create(
         file=("notes.txt", NOTES, "text/plain"), purpose="assistants")
-    assert gateway.client(subject="colleague").files.content(created.id).content == NOTES
+    with pytest.raises(openai.NotFoundError):
+        gateway.client(subject="colleague").files.content(created.id)
+    assert gateway.client(subject="owner-1").files.content(created.id).content == NOTES

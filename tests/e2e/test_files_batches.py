@@ -157,7 +157,7 @@ def test_batch_lines_that_cannot_be_protected_are_refused(gateway: Gateway,
 def test_batch_lines_may_build_on_the_tenants_own_stored_objects(
         gateway: Gateway, provider: SimulatorState) -> None:
     client, intruder = gateway.client(SUBJECT), gateway.client(key=gateway.other_tenant_key)
-    stored = client.responses.create(model="gpt-4.1", input=f"I am {NAME}")
+    stored = client.responses.create(store=True, model="gpt-4.1", input=f"I am {NAME}")
     text = json.dumps({"custom_id": "x", "method": "POST", "url": "/v1/responses",
                        "body": {"model": "gpt-4.1", "input": f"Still {NAME}?",
                                 "previous_response_id": stored.id}}) + "\n"

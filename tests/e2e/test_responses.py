@@ -33,7 +33,7 @@ def assert_hidden(provider: SimulatorState, *values: str) -> None:
 def test_string_input_restored_with_annotation_offsets(gateway: Gateway,
                                                        provider: SimulatorState) -> None:
     text = f"{TEXT}, card {CARD}, phone {PHONE}"
-    answer = gateway.client().responses.create(model="gpt-4.1", input=text)
+    answer = gateway.client().responses.create(store=True, model="gpt-4.1", input=text)
     assert answer.output_text == ECHO + text
     part = answer.output[0].content[0]
     annotation = part.annotations[0]
@@ -59,7 +59,7 @@ def test_items_history_is_tokenized_and_input_items_come_back(
         {"type": "function_call_output", "call_id": "call_1", "output": f"{NAME} pays with {CARD}"},
     ]
     answer = client.responses.create(
-        model="gpt-4.1", input=items, instructions=f"Be kind to {NAME}",
+        store=True, model="gpt-4.1", input=items, instructions=f"Be kind to {NAME}",
         prompt={"id": "pmpt_1", "variables": {"customer": f"{NAME} <{EMAIL}>"}})
     assert answer.output_text == f"Tool result: {NAME} pays with {CARD}"
     assert answer.instructions == f"Be kind to {NAME}"
@@ -82,7 +82,7 @@ def test_function_call_arguments_come_back_json_escaped(gateway: Gateway,
                                                         provider: SimulatorState) -> None:
     text = f'Find "{NAME}" at {EMAIL}'
     answer = gateway.client().responses.create(
-        model="gpt-4.1", input=text,
+        store=True, model="gpt-4.1", input=text,
         tools=[{"type": "function", "name": "lookup", "description": "Find a customer",
                 "parameters": {"type": "object", "properties": {"query": {"type": "string"}}}}])
     call = answer.output[0]
@@ -94,12 +94,13 @@ def test_function_call_arguments_come_back_json_escaped(gateway: Gateway,
 def test_reasoning_summary_and_refusal_are_restored(gateway: Gateway,
                                                     provider: SimulatorState) -> None:
     client = gateway.client()
-    answer = client.responses.create(model="o4-mini", input=TEXT,
+    answer = client.responses.create(store=True, model="o4-mini", input=TEXT,
                                      reasoning={"effort": "low", "summary": "auto"})
     reasoning = answer.output[0]
     assert reasoning.type == "reasoning"
     assert reasoning.summary[0].text == "The user said: " + TEXT
-    refused = client.responses.create(model="gpt-4.1", input=f"[[refuse]] {NAME} {PHONE}")
+    refused = client.responses.create(store=True, model="gpt-4.1",
+                                      input=f"[[refuse]] {NAME} {PHONE}")
     part = refused.output[0].content[0]
     assert part.type == "refusal"
     assert part.refusal == f"I can't help with that: {NAME} {PHONE}"
@@ -110,7 +111,7 @@ def test_structured_output_stays_valid_json(gateway: Gateway, provider: Simulato
     schema = {"type": "object", "properties": {"echo": {"type": "string"}},
               "required": ["echo"], "additionalProperties": False}
     answer = gateway.client().responses.create(
-        model="gpt-4.1", input=f"Card {CARD} for {NAME}",
+        store=True, model="gpt-4.1", input=f"Card {CARD} for {NAME}",
         text={"format": {"type": "json_schema", "name": "echo", "schema": schema}})
     assert json.loads(answer.output_text) == {"echo": f"Card {CARD} for {NAME}"}
     assert_hidden(provider)
@@ -119,11 +120,11 @@ def test_structured_output_stays_valid_json(gateway: Gateway, provider: Simulato
 def test_multi_turn_with_previous_response_keeps_tokens_and_restores(
         gateway: Gateway, provider: SimulatorState) -> None:
     client = gateway.client()
-    first = client.responses.create(model="gpt-4.1", input=TEXT)
+    first = client.responses.create(store=True, model="gpt-4.1", input=TEXT)
     assert first.output_text == ECHO + TEXT
     # The app sends the restored answer back as history; the model reads the chain.
     second = client.responses.create(
-        model="gpt-4.1", previous_response_id=first.id,
+        store=True, model="gpt-4.1", previous_response_id=first.id,
         input=[{"role": "assistant", "content": first.output_text}])
     assert second.output_text == ECHO + TEXT
     assert_hidden(provider)
@@ -138,14 +139,14 @@ def test_multi_turn_with_previous_response_keeps_tokens_and_restores(
 def test_retrieve_cancel_delete_and_the_ledger(gateway: Gateway, provider: SimulatorState,
                                                ledger: Ledger) -> None:
     client = gateway.client()
-    answer = client.responses.create(model="gpt-4.1", input=TEXT, background=True)
+    answer = client.responses.create(store=True, model="gpt-4.1", input=TEXT, background=True)
     entry = owner(ledger, answer.id)
     assert entry is not None and entry.kind == "response" and entry.parent_id is None
     assert entry.subject == "customer-42"
     assert client.responses.cancel(answer.id).output_text == ECHO + TEXT
-    # Read through another subject's client: restored in the owner's scope all the same.
-    other_subject = gateway.client(subject="someone-else")
-    assert other_subject.responses.retrieve(answer.id).output_text == ECHO + TEXT
+    # Another subject of the tenant does not see it (subjects.reads: same-subject).
+    with pytest.raises(openai.NotFoundError):
+        gateway.client(subject="someone-else").responses.retrieve(answer.id)
     client.responses.delete(answer.id)
     assert owner(ledger, answer.id) is None
     with pytest.raises(openai.NotFoundError):
@@ -166,7 +167,7 @@ def test_unstored_response_is_not_recorded(gateway: Gateway, provider: Simulator
 
 def test_other_tenant_gets_404_for_every_route(gateway: Gateway,
                                                provider: SimulatorState) -> None:
-    answer = gateway.client().responses.create(model="gpt-4.1", input=TEXT)
+    answer = gateway.client().responses.create(store=True, model="gpt-4.1", input=TEXT)
     upstream_calls = len(provider.requests)
     intruder = gateway.client(key=gateway.other_tenant_key)
     attempts = [
@@ -174,7 +175,7 @@ def test_other_tenant_gets_404_for_every_route(gateway: Gateway,
         lambda: list(intruder.responses.input_items.list(answer.id)),
         lambda: intruder.responses.cancel(answer.id),
         lambda: intruder.responses.delete(answer.id),
-        lambda: intruder.responses.create(model="gpt-4.1", input="and?",
+        lambda: intruder.responses.create(store=True, model="gpt-4.1", input="and?",
                                           previous_response_id=answer.id),
     ]
     for attempt in attempts:
@@ -188,7 +189,8 @@ def test_other_tenant_gets_404_for_every_route(gateway: Gateway,
 def test_include_list_reaches_the_provider_unchanged(gateway: Gateway,
                                                      provider: SimulatorState) -> None:
     include: Any = ["file_search_call.results", "message.input_image.image_url"]
-    answer = gateway.client().responses.create(model="gpt-4.1", input=TEXT, include=include)
+    answer = gateway.client().responses.create(store=True, model="gpt-4.1", input=TEXT,
+                                               include=include)
     assert answer.output_text == ECHO + TEXT
     assert provider.requests[-1].json["include"] == include
     assert_hidden(provider)
@@ -197,7 +199,7 @@ def test_include_list_reaches_the_provider_unchanged(gateway: Gateway,
 def test_custom_tool_call_input_is_restored(gateway: Gateway, provider: SimulatorState) -> None:
     text = f"grep for {NAME} and {PHONE}"
     answer = gateway.client().responses.create(
-        model="gpt-5", input=text, tools=[{"type": "custom", "name": "grep",
+        store=True, model="gpt-5", input=text, tools=[{"type": "custom", "name": "grep",
                                            "description": "Search the notes"}])
     call = answer.output[0]
     assert call.type == "custom_tool_call" and call.name == "grep"

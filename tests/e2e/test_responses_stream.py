@@ -75,7 +75,7 @@ def test_raw_stream_restores_reasoning_and_function_arguments(
         gateway: Gateway, choppy: SimulatorState, ledger: Ledger) -> None:
     text = f'Look up "{NAME}" with card {CARD}'
     stream = gateway.client().responses.create(
-        model="o4-mini", input=text, tools=[TOOL], stream=True,
+        store=True, model="o4-mini", input=text, tools=[TOOL], stream=True,
         reasoning={"effort": "low", "summary": "auto"})
     deltas, events = collect(stream)
     assert deltas["response.reasoning_summary_text.delta"] == "The user said: " + text
@@ -95,10 +95,10 @@ def test_raw_stream_restores_reasoning_and_function_arguments(
 def test_stream_refusal_and_structured_output(gateway: Gateway, choppy: SimulatorState) -> None:
     client = gateway.client()
     refusal, _ = collect(client.responses.create(
-        model="gpt-4.1", input=f"[[refuse]] {NAME}", stream=True))
+        store=True, model="gpt-4.1", input=f"[[refuse]] {NAME}", stream=True))
     assert refusal["response.refusal.delta"] == f"I can't help with that: {NAME}"
     deltas, events = collect(client.responses.create(
-        model="gpt-4.1", input=f'{NAME} said "hi" at {EMAIL}', stream=True,
+        store=True, model="gpt-4.1", input=f'{NAME} said "hi" at {EMAIL}', stream=True,
         text={"format": {"type": "json_object"}}))
     expected = {"echo": f'{NAME} said "hi" at {EMAIL}'}
     assert json.loads(deltas["response.output_text.delta"]) == expected
@@ -110,9 +110,9 @@ def test_stream_on_a_previous_response_and_whole_chunks(gateway: Gateway,
                                                         provider: SimulatorState) -> None:
     provider.stream_piece_chars = None  # one delta per text: tokens whole in each event
     client = gateway.client()
-    first = client.responses.create(model="gpt-4.1", input=TEXT)
+    first = client.responses.create(store=True, model="gpt-4.1", input=TEXT)
     deltas, events = collect(client.responses.create(
-        model="gpt-4.1", previous_response_id=first.id, stream=True,
+        store=True, model="gpt-4.1", previous_response_id=first.id, stream=True,
         input=[{"role": "assistant", "content": first.output_text}]))
     assert deltas["response.output_text.delta"] == ECHO + TEXT
     assert events[-1].response.previous_response_id == first.id
@@ -122,7 +122,7 @@ def test_stream_on_a_previous_response_and_whole_chunks(gateway: Gateway,
 def test_stream_custom_tool_call_input(gateway: Gateway, choppy: SimulatorState) -> None:
     text = f"notes about {NAME}, card {CARD}"
     deltas, events = collect(gateway.client().responses.create(
-        model="gpt-5", input=text, stream=True,
+        store=True, model="gpt-5", input=text, stream=True,
         tools=[{"type": "custom", "name": "grep", "description": "Search the notes"}]))
     assert deltas["response.custom_tool_call_input.delta"] == text
     done = next(e for e in events if e.type == "response.custom_tool_call_input.done")

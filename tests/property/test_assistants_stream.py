@@ -6,15 +6,13 @@ text into delta events, and where the network splits the SSE bytes.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.restore import ScopeRestorer
-from tests.unit.gateway.fakes import SCOPE, DictVault
+from tests.unit.gateway.fakes import restorer_of
 from tests.unit.gateway.test_assistants_stream import (
     VALUES,
     read_back,
@@ -30,8 +28,8 @@ TEXTS = st.lists(WORDS, max_size=10).map("".join)
 
 
 def whole(text: str, escaped: bool = False) -> str:
-    restorer = ScopeRestorer(DictVault(VALUES), SCOPE)
-    return asyncio.run(restorer.text(text, json_escaped=escaped))
+    restorer = restorer_of(VALUES)
+    return restorer.text(text, json_escaped=escaped)
 
 
 def split_at(text: str, cuts: list[int]) -> list[str]:
@@ -46,16 +44,16 @@ def test_every_byte_cut_gives_the_whole_answer(text: str, piece: int) -> None:
     raw = text_run(pieces)
     expected = whole(text)
 
-    async def every_cut() -> None:
+    def every_cut() -> None:
         for cut in range(len(raw) + 1):
-            events, _ = await restore_async(raw, [cut])
+            events, _ = restore_async(raw, [cut])
             seen = read_back(events)
             assert seen.texts.get(("msg_1", 0), "") == expected
             completed = seen.objects["thread.message.completed"]["content"]
             assert (completed[0]["text"]["value"] if completed else "") == expected
             assert seen.late == []
 
-    asyncio.run(every_cut())
+    every_cut()
 
 
 @settings(max_examples=80, deadline=None)

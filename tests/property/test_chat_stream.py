@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.restore import ScopeRestorer
 from tests.unit.gateway.chat_streams import chat_stream, restore_stream, restore_stream_async
-from tests.unit.gateway.fakes import SCOPE, DictVault
+from tests.unit.gateway.fakes import restorer_of
 
 VALUES = {"<PERSON_1>": "Zoë Müller", "<EMAIL_ADDRESS_1>": "zoe@example.com",
           "<PHONE_NUMBER_2>": "+44 20 7946 0958"}
@@ -19,8 +17,8 @@ WORDS = st.sampled_from(["<PERSON_1>", "<EMAIL_ADDRESS_1>", "<PHONE_NUMBER_2>", 
 
 
 def whole(text: str, escaped: bool = False) -> str:
-    restorer = ScopeRestorer(DictVault(VALUES), SCOPE)
-    return asyncio.run(restorer.text(text, json_escaped=escaped))
+    restorer = restorer_of(VALUES)
+    return restorer.text(text, json_escaped=escaped)
 
 
 def split(text: str, size: int) -> list[str]:
@@ -33,12 +31,12 @@ def test_every_byte_cut_gives_the_whole_answer(text: str, piece: int) -> None:
     raw = chat_stream(split(text, piece))
     expected = whole(text)
 
-    async def every_cut() -> None:
+    def every_cut() -> None:
         for cut in range(len(raw) + 1):
-            content, _, _ = await restore_stream_async(raw, [cut], VALUES)
+            content, _, _ = restore_stream_async(raw, [cut], VALUES)
             assert content == expected
 
-    asyncio.run(every_cut())
+    every_cut()
 
 
 @settings(max_examples=40, deadline=None)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.restore import ScopeRestorer
 from tests.unit.gateway.completions_streams import completion_stream, restore_stream
-from tests.unit.gateway.fakes import SCOPE, DictVault
+from tests.unit.gateway.fakes import restorer_of
 
 VALUES = {"<PERSON_1>": "Zoë Müller", "<EMAIL_ADDRESS_1>": "zoe@example.com",
           "<PHONE_NUMBER_2>": "+44 20 7946 0958"}
@@ -19,7 +17,7 @@ WORDS = st.sampled_from(["<PERSON_1>", "<EMAIL_ADDRESS_1>", "<PHONE_NUMBER_2>", 
 
 
 def whole(text: str) -> str:
-    return asyncio.run(ScopeRestorer(DictVault(VALUES), SCOPE).text(text))
+    return restorer_of(VALUES).text(text)
 
 
 def split(text: str, size: int) -> list[str]:

@@ -11,7 +11,6 @@ and sequence numbers must stay strictly increasing.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from typing import Any
@@ -19,10 +18,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.restore import ScopeRestorer
 from gateway.simulator.responses_stream import response_events
 from gateway.sse import SSEEvent
-from tests.unit.gateway.fakes import SCOPE, DictVault
+from tests.unit.gateway.fakes import restorer_of
 from tests.unit.gateway.responses_streams import (
     VALUES,
     Restored,
@@ -40,8 +38,8 @@ TEXTS = st.lists(WORDS, max_size=10).map("".join)
 
 
 def whole(text: str, escaped: bool = False) -> str:
-    restorer = ScopeRestorer(DictVault(VALUES), SCOPE)
-    return asyncio.run(restorer.text(text, json_escaped=escaped))
+    restorer = restorer_of(VALUES)
+    return restorer.text(text, json_escaped=escaped)
 
 
 def recorded(text: str) -> list[dict[str, Any]]:
@@ -115,11 +113,11 @@ def test_every_single_cut_of_the_text_gives_the_whole_answer(text: str) -> None:
     events, texts = recorded(text), expected(text)
     longest = len("You said: " + json.dumps({"query": text}))
 
-    async def every_cut() -> None:
+    def every_cut() -> None:
         for cut in range(longest + 1):
-            check(await restore_events(rechunk(events, [cut])), texts)
+            check(restore_events(rechunk(events, [cut])), texts)
 
-    asyncio.run(every_cut())
+    every_cut()
 
 
 @settings(max_examples=40, deadline=None)

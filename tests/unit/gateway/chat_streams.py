@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from typing import Any
 
 from gateway.codecs.chat import ChatStreamRestorer
-from gateway.restore import ScopeRestorer
 from gateway.sse import SSEDecoder
 
-from .fakes import SCOPE, DictVault
+from .fakes import restorer_of
 
 
 def chunk(delta: dict[str, Any], finish: str | None = None, index: int = 0) -> bytes:
@@ -38,22 +36,22 @@ def chat_stream(content: list[str], arguments: list[str] | None = None) -> bytes
 def restore_stream(raw: bytes, cuts: list[int], values: dict[str, str],
                    json_content: bool = False) -> tuple[str, str, list[str]]:
     """Feed ``raw`` cut at ``cuts``; return (content, arguments, raw data lines)."""
-    return asyncio.run(restore_stream_async(raw, cuts, values, json_content))
+    return restore_stream_async(raw, cuts, values, json_content)
 
 
-async def restore_stream_async(raw: bytes, cuts: list[int], values: dict[str, str],
+def restore_stream_async(raw: bytes, cuts: list[int], values: dict[str, str],
                                json_content: bool = False) -> tuple[str, str, list[str]]:
-    restorer = ChatStreamRestorer(ScopeRestorer(DictVault(values), SCOPE),
+    restorer = ChatStreamRestorer(restorer_of(values),
                                   json_content=json_content)
     decoder = SSEDecoder()
     out = []
     bounds = [0, *sorted(cuts), len(raw)]
     for start, end in itertools.pairwise(bounds):
         for event in decoder.decode(raw[start:end]):
-            out += await restorer.on_event(event)
+            out += restorer.on_event(event)
     for event in decoder.flush():
-        out += await restorer.on_event(event)
-    out += await restorer.finish()
+        out += restorer.on_event(event)
+    out += restorer.finish()
     content, arguments, datas = "", "", []
     for event in out:
         datas.append(event.data or "")

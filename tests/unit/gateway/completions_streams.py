@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 
 from gateway.codecs.completions import CompletionsStreamRestorer
-from gateway.restore import ScopeRestorer
 from gateway.sse import SSEDecoder
 
-from .fakes import SCOPE, DictVault
+from .fakes import restorer_of
 
 
 def chunk(text: str, index: int = 0, finish: str | None = None) -> bytes:
@@ -43,17 +41,17 @@ def restore_stream(raw: bytes, cuts: list[int], values: dict[str, str]
                    ) -> tuple[dict[int, str], list[str], CompletionsStreamRestorer]:
     """Feed ``raw`` cut at ``cuts``; return (text per choice, data lines, restorer)."""
 
-    async def run() -> tuple[dict[int, str], list[str], CompletionsStreamRestorer]:
-        restorer = CompletionsStreamRestorer(ScopeRestorer(DictVault(values), SCOPE))
+    def run() -> tuple[dict[int, str], list[str], CompletionsStreamRestorer]:
+        restorer = CompletionsStreamRestorer(restorer_of(values))
         decoder = SSEDecoder()
         out = []
         bounds = [0, *sorted(cuts), len(raw)]
         for start, end in itertools.pairwise(bounds):
             for event in decoder.decode(raw[start:end]):
-                out += await restorer.on_event(event)
+                out += restorer.on_event(event)
         for event in decoder.flush():
-            out += await restorer.on_event(event)
-        out += await restorer.finish()
+            out += restorer.on_event(event)
+        out += restorer.finish()
         texts: dict[int, str] = {}
         datas = []
         for event in out:
@@ -64,4 +62,4 @@ def restore_stream(raw: bytes, cuts: list[int], values: dict[str, str]
                 texts[choice["index"]] = texts.get(choice["index"], "") + choice["text"]
         return texts, datas, restorer
 
-    return asyncio.run(run())
+    return run()

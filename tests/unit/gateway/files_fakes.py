@@ -6,16 +6,33 @@ from collections.abc import Sequence
 
 from gateway.codecs.base import RawBody
 from gateway.multipart import Part, build_form, parse_form
+from gateway.slots import Json, Slot, set_path
 
 VALUES = {"John Smith": "<PERSON_1>", "john.smith@example.com": "<EMAIL_ADDRESS_1>",
           '"Quoted" Jane': "<PERSON_2>"}
 
 
 class FakeProtector:
+    """Swaps a fixed table of values; owns the ids an :class:`Owned` gives it."""
+
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
+        self.owned = Owned()
 
-    async def __call__(self, texts: Sequence[str]) -> list[str]:
+    def with_owned(self, owned: Owned) -> FakeProtector:
+        self.owned = owned
+        return self
+
+    async def foreign_ids(self, ids: Sequence[str]) -> set[str]:
+        return await self.owned(ids)
+
+    async def document(self, document: Json, slots: Sequence[Slot]) -> None:
+        protected = await self.texts([slot.text for slot in slots])
+        for slot, text in zip(slots, protected, strict=True):
+            if text != slot.text:
+                set_path(document, slot.path, text)
+
+    async def texts(self, texts: Sequence[str]) -> list[str]:
         self.calls.append(list(texts))
         out = []
         for text in texts:
@@ -25,7 +42,7 @@ class FakeProtector:
         return out
 
     @property
-    def texts(self) -> list[str]:
+    def seen(self) -> list[str]:
         return [text for call in self.calls for text in call]
 
 

@@ -3,18 +3,16 @@ read the restored stream back the way a client accumulates it."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.codecs.responses import ResponsesStreamRestorer
-from gateway.restore import ScopeRestorer
 from gateway.simulator.responses_stream import response_events
 from gateway.sse import SSEDecoder, SSEEvent
 
-from .fakes import SCOPE, DictVault
+from .fakes import restorer_of
 
 VALUES = {"<PERSON_1>": "John Smith", "<EMAIL_ADDRESS_1>": 'j"s@example.com',
           "<PHONE_NUMBER_2>": "+1 212 555 0199", "<PERSON_3>": "Zoë"}
@@ -84,22 +82,22 @@ class Restored:
         return [payload["sequence_number"] for _, payload in self.events]
 
 
-async def restore_events(raw: bytes, cuts: list[int] | None = None,
+def restore_events(raw: bytes, cuts: list[int] | None = None,
                          values: dict[str, str] | None = None, *,
                          json_output_text: bool = False) -> Restored:
     """Feed ``raw`` cut at ``cuts`` through the restorer, as the pipeline does."""
     restorer = ResponsesStreamRestorer(
-        ScopeRestorer(DictVault(VALUES if values is None else values), SCOPE),
+        restorer_of(VALUES if values is None else values),
         json_output_text=json_output_text)
     decoder = SSEDecoder()
     out: list[SSEEvent] = []
     bounds = [0, *sorted(cuts or []), len(raw)]
     for start, end in itertools.pairwise(bounds):
         for event in decoder.decode(raw[start:end]):
-            out += await restorer.on_event(event)
+            out += restorer.on_event(event)
     for event in decoder.flush():
-        out += await restorer.on_event(event)
-    out += await restorer.finish()
+        out += restorer.on_event(event)
+    out += restorer.finish()
     events = [(event.event, json.loads(event.data or "{}")) for event in out]
     return Restored(events, restorer.result, restorer.usage)
 
@@ -107,4 +105,4 @@ async def restore_events(raw: bytes, cuts: list[int] | None = None,
 def restore_stream(raw: bytes, cuts: list[int] | None = None,
                    values: dict[str, str] | None = None, *,
                    json_output_text: bool = False) -> Restored:
-    return asyncio.run(restore_events(raw, cuts, values, json_output_text=json_output_text))
+    return restore_events(raw, cuts, values, json_output_text=json_output_text)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from gateway.codecs.assistants import AssistantsCodec
 from gateway.codecs.base import ObjectRef, RawBody
-from gateway.restore import ScopeRestorer
 from gateway.routes import build_routes, match_route
+from gateway.slots import SlotKind
 from policies import load_policy
-from tests.unit.gateway.fakes import SCOPE, DictVault
+from tests.unit.gateway.fakes import restorer_of
 
 CODEC = AssistantsCodec()
 
@@ -29,8 +28,10 @@ def test_assistant_texts_are_scanned_and_identifiers_are_not() -> None:
             "parameters": {"type": "object", "properties": {}}}}],
         "tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}},
     }
+    # Inside the free-form metadata and JSON schema, keys and values are all scanned.
     assert scanned(body) == {"Helper for John Smith", "desc", "Call +1 212 555 0199",
-                             "jane@example.com", "Find a customer"}
+                             "jane@example.com", "Find a customer", "owner", "type", "object",
+                             "properties"}
 
 
 def test_message_and_run_texts_are_scanned() -> None:
@@ -50,8 +51,8 @@ def test_tool_outputs_are_plain_text_slots() -> None:
     body = {"tool_outputs": [{"tool_call_id": "call_1",
                               "output": '{"john@example.com": "vip"}'}]}
     slots = CODEC.request_slots(body)
-    assert [(slot.text, slot.json_text) for slot in slots] == [
-        ('{"john@example.com": "vip"}', False)]
+    assert [(slot.text, slot.kind) for slot in slots] == [
+        ('{"john@example.com": "vip"}', SlotKind.STRING)]
 
 
 def test_referenced_objects_are_assistants_files_and_vector_stores() -> None:
@@ -114,9 +115,9 @@ def test_whole_answer_restores_arguments_json_escaped() -> None:
             {"id": "call_1", "type": "function",
              "function": {"name": "lookup", "arguments": '{"q":"<PERSON_1>"}'}}]}},
         "instructions": "about <PERSON_1>"}
-    restorer = ScopeRestorer(DictVault({"<PERSON_1>": 'Jo "Jo" Smith'}), SCOPE)
+    restorer = restorer_of({"<PERSON_1>": 'Jo "Jo" Smith'})
     raw = RawBody(json.dumps(run).encode(), "application/json")
-    restored = json.loads(asyncio.run(CODEC.restore_body({}, raw, restorer)).content)
+    restored = json.loads(CODEC.restore_body({}, raw, restorer).content)
     call = restored["required_action"]["submit_tool_outputs"]["tool_calls"][0]
     assert json.loads(call["function"]["arguments"]) == {"q": 'Jo "Jo" Smith'}
     assert restored["instructions"] == 'about Jo "Jo" Smith'

@@ -7,16 +7,14 @@ property test in tests/property/test_assistants_stream.py uses them too.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.codecs.assistants_stream import AssistantsStreamRestorer
-from gateway.restore import ScopeRestorer
 from gateway.sse import SSEDecoder, SSEEvent
-from tests.unit.gateway.fakes import SCOPE, DictVault
+from tests.unit.gateway.fakes import restorer_of
 
 VALUES = {"<PERSON_1>": "John Smith", "<EMAIL_ADDRESS_1>": "john.smith@example.com",
           "<PERSON_2>": 'Ann "Nan" O\\Brien'}
@@ -91,26 +89,26 @@ def tool_run(pieces: list[str]) -> bytes:
     return b"".join(out)
 
 
-async def restore_async(raw: bytes, cuts: list[int] | None = None,
+def restore_async(raw: bytes, cuts: list[int] | None = None,
                         values: dict[str, str] | None = None
                         ) -> tuple[list[SSEEvent], AssistantsStreamRestorer]:
     """Feed ``raw`` to a restorer, cut at ``cuts``; return every event it wrote."""
     restorer = AssistantsStreamRestorer(
-        ScopeRestorer(DictVault(VALUES if values is None else values), SCOPE))
+        restorer_of(VALUES if values is None else values))
     decoder, out = SSEDecoder(), []
     bounds = [0, *sorted(cuts or []), len(raw)]
     for start, end in itertools.pairwise(bounds):
         for event in decoder.decode(raw[start:end]):
-            out += await restorer.on_event(event)
+            out += restorer.on_event(event)
     for event in decoder.flush():
-        out += await restorer.on_event(event)
-    out += await restorer.finish()
+        out += restorer.on_event(event)
+    out += restorer.finish()
     return out, restorer
 
 
 def restore(raw: bytes, cuts: list[int] | None = None, values: dict[str, str] | None = None
             ) -> tuple[list[SSEEvent], AssistantsStreamRestorer]:
-    return asyncio.run(restore_async(raw, cuts, values))
+    return restore_async(raw, cuts, values)
 
 
 @dataclass

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from gateway.codecs.base import ObjectRef, RawBody
 from gateway.codecs.conversations import ConversationsCodec, routes
-from gateway.restore import ScopeRestorer
 from gateway.routes import match_route
+from gateway.slots import SlotKind
 
-from .fakes import SCOPE, DictVault
+from .fakes import restorer_of
 
 CODEC = ConversationsCodec()
 
@@ -21,9 +20,12 @@ def test_items_and_metadata_are_scanned_ids_and_names_are_not() -> None:
         {"type": "message", "role": "user", "content": "I am Ann"},
         {"type": "function_call", "call_id": "c1", "name": "lookup", "arguments": '{"a": "Ann"}'},
         {"type": "function_call_output", "call_id": "c1", "output": "Ann's file"}]}
-    slots = {slot.path: slot.json_text for slot in CODEC.request_slots(body)}
-    assert slots == {("metadata", "customer"): False, ("items", 0, "content"): False,
-                     ("items", 1, "arguments"): True, ("items", 2, "output"): False}
+    slots = {(slot.path, slot.kind) for slot in CODEC.request_slots(body)}
+    assert slots == {(("metadata", "customer"), SlotKind.KEY),
+                     (("metadata", "customer"), SlotKind.STRING),
+                     (("items", 0, "content"), SlotKind.STRING),
+                     (("items", 1, "arguments"), SlotKind.JSON_TEXT),
+                     (("items", 2, "output"), SlotKind.STRING)}
 
 
 def test_created_objects() -> None:
@@ -51,9 +53,9 @@ def test_restore_body_shifts_item_annotations() -> None:
                 {"type": "url_citation", "start_index": 3, "end_index": 13,
                  "url": "u", "title": "t"}]}]},
         {"type": "function_call", "arguments": '{"w": "<PERSON_1>"}'}]}
-    restorer = ScopeRestorer(DictVault({"<PERSON_1>": 'Jo "J" Li'}), SCOPE)
+    restorer = restorer_of({"<PERSON_1>": 'Jo "J" Li'})
     raw = RawBody(json.dumps(document).encode(), "application/json")
-    restored = json.loads(asyncio.run(CODEC.restore_body(None, raw, restorer)).content)
+    restored = json.loads(CODEC.restore_body(None, raw, restorer).content)
     part = restored["data"][0]["content"][0]
     assert part["text"] == 'Hi Jo "J" Li.'
     annotation = part["annotations"][0]

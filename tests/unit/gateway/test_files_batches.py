@@ -13,6 +13,7 @@ from gateway.codecs.chat import ChatCodec
 from gateway.codecs.embeddings import EmbeddingsCodec
 from gateway.codecs.files import FilesCodec
 from gateway.errors import BadRequest, Forbidden, NotFound
+from gateway.routes import build_routes
 from policies import load_policy
 
 from .files_fakes import FakeProtector, Owned, file_part, upload
@@ -43,7 +44,7 @@ async def test_chat_lines_are_protected_like_direct_calls() -> None:
     untouched = line("/v1/embeddings", {"model": "e", "input": "nothing"}, "r2")
     text = line("/v1/chat/completions", chat, "John Smith") + "\n" + untouched + "\r\n\n"
     protector = FakeProtector()
-    out = await protect_batch_jsonl(text, codecs, protector, Owned())
+    out = await protect_batch_jsonl(text, codecs, protector)
     first, second, blank = out.splitlines(keepends=True)
     document = json.loads(first)
     body = document["body"]
@@ -55,7 +56,7 @@ async def test_chat_lines_are_protected_like_direct_calls() -> None:
     assert body["user"] == "<EMAIL_ADDRESS_1>"
     assert (second, blank) == (untouched + "\r\n", "\n")
     assert len(protector.calls) == 1  # the whole file in one detection batch
-    assert "lookup" not in protector.texts and "gpt-4o-mini" not in protector.texts
+    assert "lookup" not in protector.seen and "gpt-4o-mini" not in protector.seen
 
 
 @pytest.mark.parametrize(("text", "match"), [
@@ -65,7 +66,7 @@ async def test_chat_lines_are_protected_like_direct_calls() -> None:
 ])
 async def test_lines_that_cannot_be_protected_are_refused(text: str, match: str) -> None:
     with pytest.raises(BadRequest, match=match):
-        await protect_batch_jsonl(text, codecs, FakeProtector(), Owned())
+        await protect_batch_jsonl(text, codecs, FakeProtector())
 
 
 async def test_lines_may_build_on_the_tenants_stored_objects_only() -> None:
@@ -76,11 +77,11 @@ async def test_lines_may_build_on_the_tenants_stored_objects_only() -> None:
     ])
     owned = Owned("resp_mine")
     with pytest.raises(NotFound, match=r"line 2 .* 'resp_other'") as caught:
-        await protect_batch_jsonl(text, codecs, FakeProtector(), owned)
+        await protect_batch_jsonl(text, codecs, FakeProtector().with_owned(owned))
     assert caught.value.code == "object_not_found"
     assert owned.asked == [["resp_mine", "resp_other"]]  # one ledger question per file
     out = await protect_batch_jsonl(text.replace("resp_other", "resp_mine"), codecs,
-                                    FakeProtector(), owned)
+                                    FakeProtector().with_owned(owned))
     assert json.loads(out.splitlines()[0])["body"] == {
         "previous_response_id": "resp_mine", "input": "<PERSON_1>"}
 
@@ -91,27 +92,30 @@ async def test_a_line_the_policy_blocks_refuses_the_file() -> None:
 
     with pytest.raises(Forbidden):
         await protect_batch_jsonl(line("/v1/embeddings", {"input": "x"}), blocked,
-                                  FakeProtector(), Owned())
+                                  FakeProtector())
 
 
 async def test_batch_upload_goes_through_the_line_codecs() -> None:
     text = line("/v1/chat/completions", {"model": "m", "messages": [
         {"role": "user", "content": "John Smith"}]}) + "\n"
     out = file_part(await FilesCodec(batch_codecs=codecs).protect_raw(
-        upload(text.encode(), "in.jsonl", "batch", "application/jsonl"), FakeProtector(), Owned()))
+        upload(text.encode(), "in.jsonl", "batch", "application/jsonl"), FakeProtector()))
     assert json.loads(out.data)["body"]["messages"][0]["content"] == "<PERSON_1>"
 
 
 def test_route_codecs_use_the_gateway_route_table() -> None:
     policy = load_policy(None)
     resolve = RouteCodecs(policy)
+    resolve.use(build_routes(policy))
     assert isinstance(resolve("/v1/chat/completions"), ChatCodec)
     assert isinstance(resolve("v1/embeddings"), EmbeddingsCodec)
     assert resolve("/v1/images/generations") is None
     assert resolve("/v1/chat/completions/chatcmpl-1") is None  # an owned object is no target
     passthrough = policy.model_copy(update={"routes": policy.routes.model_copy(
         update={"unknown_paths": "passthrough"})})
-    assert type(RouteCodecs(passthrough)("/v1/images/generations")) is JsonCodec
+    resolve = RouteCodecs(passthrough)
+    resolve.use(build_routes(passthrough))
+    assert type(resolve("/v1/images/generations")) is JsonCodec
 
 
 def test_batches_codec_references_and_records() -> None:
@@ -129,4 +133,4 @@ def test_batch_metadata_is_scanned_but_enums_are_not() -> None:
     body = {"input_file_id": "file-1", "endpoint": "/v1/chat/completions",
             "completion_window": "24h", "metadata": {"owner": "John Smith"},
             "output_expires_after": {"anchor": "created_at", "seconds": 3600}}
-    assert [slot.text for slot in BatchesCodec().request_slots(body)] == ["John Smith"]
+    assert [slot.text for slot in BatchesCodec().request_slots(body)] == ["owner", "John Smith"]

@@ -20,10 +20,9 @@ from gateway.codecs.items import referenced_ids
 from gateway.codecs.responses import ResponsesCodec
 from gateway.codecs.vector_stores import VectorStoresCodec
 from gateway.errors import NotFound
-from gateway.restore import ScopeRestorer
 from gateway.sse import SSEEvent
 
-from .fakes import SCOPE, DictVault
+from .fakes import restorer_of
 from .files_fakes import FakeProtector, Owned
 
 RESPONSES = ResponsesCodec()
@@ -259,16 +258,16 @@ def test_a_chat_stream_reveals_its_audio_id_for_the_ledger() -> None:
                                          "choices": [{"index": 0, "delta": delta,
                                                       "finish_reason": None}]}))
 
-    async def run() -> Any:
-        stream = ChatStreamRestorer(ScopeRestorer(DictVault({}), SCOPE), json_content=False)
+    def run() -> Any:
+        stream = ChatStreamRestorer(restorer_of({}), json_content=False)
         assert stream.result is None
-        await stream.on_event(chunk({"role": "assistant"}))
+        stream.on_event(chunk({"role": "assistant"}))
         assert CHAT.created_objects({}, stream.result) == []
-        await stream.on_event(chunk({"audio": {"id": "audio_9", "data": "AAAA"}}))
-        await stream.on_event(chunk({"audio": {"transcript": "hi"}}))
+        stream.on_event(chunk({"audio": {"id": "audio_9", "data": "AAAA"}}))
+        stream.on_event(chunk({"audio": {"transcript": "hi"}}))
         return stream.result
 
-    assert CHAT.created_objects({}, asyncio.run(run())) == [ObjectRef("chat_audio", "audio_9")]
+    assert CHAT.created_objects({}, run()) == [ObjectRef("chat_audio", "audio_9")]
 
 
 # Families whose references were already checked: kept that way.
@@ -300,6 +299,7 @@ def test_batch_lines_may_name_only_the_tenants_stored_objects(
     text = json.dumps({"custom_id": "r1", "method": "POST", "url": url, "body": body})
     protector = FakeProtector()
     with pytest.raises(NotFound, match=r"line 1 .* no object of this key's tenant"):
-        asyncio.run(protect_batch_jsonl(text, codecs.get, protector, Owned()))
+        asyncio.run(protect_batch_jsonl(text, codecs.get, protector))
     assert protector.calls == []  # refused before anything was scanned
-    assert asyncio.run(protect_batch_jsonl(text, codecs.get, protector, Owned("f", "msg_1")))
+    owned = protector.with_owned(Owned("f", "msg_1"))
+    assert asyncio.run(protect_batch_jsonl(text, codecs.get, owned))

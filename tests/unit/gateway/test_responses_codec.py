@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from gateway.codecs.base import ObjectRef, RawBody
 from gateway.codecs.responses import ResponsesCodec, routes
-from gateway.restore import ScopeRestorer
 from gateway.routes import match_route
+from gateway.slots import SlotKind
 
-from .fakes import SCOPE, DictVault
+from .fakes import restorer_of
 
 CODEC = ResponsesCodec()
 VALUES = {"<PERSON_1>": "John Smith", "<EMAIL_ADDRESS_1>": 'j"s@example.com'}
@@ -43,7 +42,15 @@ REQUEST: dict[str, Any] = {
 
 
 def slot_paths(body: Any) -> dict[tuple[Any, ...], bool]:
-    return {slot.path: slot.json_text for slot in CODEC.request_slots(body)}
+    """Value slots and whether each is JSON text; key slots are checked on their own."""
+    return {slot.path: slot.kind is SlotKind.JSON_TEXT for slot in CODEC.request_slots(body)
+            if slot.kind is not SlotKind.KEY}
+
+
+def test_free_form_keys_are_slots() -> None:
+    keys = [slot.path for slot in CODEC.request_slots(REQUEST) if slot.kind is SlotKind.KEY]
+    assert keys == [("prompt", "variables", "customer"), ("prompt", "variables", "note"),
+                    ("tools", 0, "parameters", "type"), ("metadata", "topic")]
 
 
 def test_every_user_text_is_a_slot_and_nothing_structural_is() -> None:
@@ -53,6 +60,7 @@ def test_every_user_text_is_a_slot_and_nothing_structural_is() -> None:
         ("prompt", "variables", "customer"): False,
         ("prompt", "variables", "note", "text"): False,
         ("tools", 0, "description"): False,
+        ("tools", 0, "parameters", "type"): False,  # a JSON schema is the app's own
         ("tools", 1, "require_approval"): False,
         ("metadata", "topic"): False,
         ("input", 0, "content", 0, "text"): False,
@@ -110,9 +118,9 @@ def test_reads_and_other_answers_record_nothing() -> None:
 
 
 def restore_body(request: Any, document: Any) -> Any:
-    restorer = ScopeRestorer(DictVault(VALUES), SCOPE)
+    restorer = restorer_of(VALUES)
     raw = RawBody(json.dumps(document).encode(), "application/json")
-    restored = asyncio.run(CODEC.restore_body(request, raw, restorer))
+    restored = CODEC.restore_body(request, raw, restorer)
     return json.loads(restored.content)
 
 
@@ -153,10 +161,10 @@ def test_restore_body_escapes_structured_output_text() -> None:
 
 
 def test_restore_body_leaves_non_json_alone() -> None:
-    restorer = ScopeRestorer(DictVault(VALUES), SCOPE)
+    restorer = restorer_of(VALUES)
     raw = RawBody(b"<PERSON_1> not json", "text/plain")
-    assert asyncio.run(CODEC.restore_body(None, raw, restorer)) == raw
-    assert asyncio.run(CODEC.restore_body(None, RawBody(b"", ""), restorer)) == RawBody(b"", "")
+    assert CODEC.restore_body(None, raw, restorer) == raw
+    assert CODEC.restore_body(None, RawBody(b"", ""), restorer) == RawBody(b"", "")
 
 
 def test_routes_name_owned_objects() -> None:

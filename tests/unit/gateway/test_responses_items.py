@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -10,27 +9,24 @@ import pytest
 
 from gateway.codecs.items import (
     DocumentRestorer,
-    Edit,
     item_ids,
-    restore_with_edits,
     shift_offset,
     wants_json_text,
 )
-from gateway.restore import ScopeRestorer
+from gateway.restore import Edit, Restorer
 
-from .fakes import SCOPE, DictVault
+from .fakes import restorer_of
 
 VALUES = {"<PERSON_1>": "John Smith", "<EMAIL_ADDRESS_1>": 'j"s@example.com',
           "<PERSON_2>": "Al", "<PERSON_5>": "<PERSON_2>"}
 
 
-def restorer() -> ScopeRestorer:
-    return ScopeRestorer(DictVault(VALUES), SCOPE)
+def restorer() -> Restorer:
+    return restorer_of(VALUES)
 
 
 def restore(document: Any, json_output_text: bool = False) -> Any:
-    return asyncio.run(DocumentRestorer(restorer(), json_output_text=json_output_text)
-                       .restore(document))
+    return DocumentRestorer(restorer(), json_output_text=json_output_text).restore(document)
 
 
 # <PERSON_1> at [4, 14) became "John Smith" (same length); <PERSON_2> at [20, 30) became "Al"
@@ -45,15 +41,13 @@ def test_shift_offset(offset: int, closing: bool, expected: int) -> None:
 
 
 def test_restore_with_edits_reports_length_changes_only() -> None:
-    text, edits = asyncio.run(restore_with_edits(
-        restorer(), "hi <PERSON_1> <PERSON_2> <PERSON_9>"))
+    text, edits = restorer().with_edits("hi <PERSON_1> <PERSON_2> <PERSON_9>")
     assert text == "hi John Smith Al <PERSON_9>"
     assert edits == [Edit(3, 13, 10), Edit(14, 24, 2)]
 
 
 def test_restore_with_edits_json_escapes_for_structured_text() -> None:
-    text, edits = asyncio.run(restore_with_edits(
-        restorer(), '{"a": "<EMAIL_ADDRESS_1>"}', json_escaped=True))
+    text, edits = restorer().with_edits('{"a": "<EMAIL_ADDRESS_1>"}', json_escaped=True)
     assert json.loads(text) == {"a": 'j"s@example.com'}
     assert edits == [Edit(7, 24, len('j\\"s@example.com'))]
 

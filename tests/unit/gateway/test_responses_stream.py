@@ -3,14 +3,12 @@ their ``*.done``, whole events restored, annotations shifted, sequence kept incr
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from gateway.codecs.responses import ResponsesStreamRestorer
-from gateway.restore import ScopeRestorer
 from gateway.sse import SSEEvent
 
-from .fakes import SCOPE, DictVault
+from .fakes import restorer_of
 from .responses_streams import (
     VALUES,
     events_bytes,
@@ -186,14 +184,14 @@ def test_error_event_flushes_and_is_restored() -> None:
 
 
 def test_comments_pass_and_non_json_data_is_restored_as_text() -> None:
-    async def run() -> list[SSEEvent]:
-        restorer = ResponsesStreamRestorer(ScopeRestorer(DictVault(VALUES), SCOPE),
+    def run() -> list[SSEEvent]:
+        restorer = ResponsesStreamRestorer(restorer_of(VALUES),
                                            json_output_text=False)
         comment = SSEEvent(data=None, extra=[("", " keep-alive")])
-        return [*await restorer.on_event(comment),
-                *await restorer.on_event(SSEEvent(data="plain <PERSON_1>")),
-                *await restorer.finish()]
+        return [*restorer.on_event(comment),
+                *restorer.on_event(SSEEvent(data="plain <PERSON_1>")),
+                *restorer.finish()]
 
-    comment, plain = asyncio.run(run())
+    comment, plain = run()
     assert comment.data is None and comment.extra == [("", " keep-alive")]
     assert plain.data == "plain John Smith"

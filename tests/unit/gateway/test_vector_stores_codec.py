@@ -24,8 +24,9 @@ def test_store_names_descriptions_metadata_and_attributes_are_scanned() -> None:
     body = {"name": "John Smith files", "description": "d", "metadata": {"k": "v"},
             "file_ids": ["file-1"], "expires_after": {"anchor": "last_active_at", "days": 2},
             "chunking_strategy": {"type": "static"}}
-    assert texts(body) == ["John Smith files", "d", "v"]
-    assert texts({"file_id": "file-1", "attributes": {"author": "Ann", "n": 1}}) == ["Ann"]
+    assert texts(body) == ["John Smith files", "d", "k", "v"]  # the app's own keys too
+    assert texts({"file_id": "file-1", "attributes": {"author": "Ann", "n": 1}}) == [
+        "author", "Ann", "n"]
 
 
 def test_files_put_into_a_store_must_be_ours() -> None:
