@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from policies import Action, Finding
+from vault.matcher import KnownValue, KnownValues
 
 from .errors import BadRequest, PolicyBlocked
 from .resolution import LITERAL, Decision, KnownSpan, resolve
@@ -37,7 +38,7 @@ from .spellings import Spellings
 
 
 class KnownValuesPort(Protocol):
-    def find(self, text: str) -> list[tuple[int, int, str, str]]: ...
+    def find(self, text: str) -> list[tuple[int, int, str, str | None]]: ...
 
 
 class ScopePort(Protocol):
@@ -129,16 +130,26 @@ async def protect(body: Json, slots: Sequence[Slot], scope: ScopePort, scanner: 
     pieces, documents = _pieces(slots)
     texts = _texts(slots, pieces)
     findings = await scanner.scan([t.text for t in texts])
-    known = scope.known
-    planned: list[_Planned] = []
-    for analysed, found in zip(texts, findings, strict=True):
-        text = analysed.text
-        spans = [KnownSpan(*match) for match in known.find(text)]
-        for decision in resolve(text, found, spans, action_of=action_of,
-                                common_word=common_word):
-            value = _covered_value(analysed, decision)
-            if value:
-                planned.append(_Planned(analysed, decision, value))
+
+    def plan(extra: KnownValuesPort | None) -> list[_Planned]:
+        planned: list[_Planned] = []
+        for analysed, found in zip(texts, findings, strict=True):
+            text = analysed.text
+            spans = _known_spans(text, scope.known, extra)
+            for decision in resolve(text, found, spans, action_of=action_of,
+                                    common_word=common_word):
+                value = _covered_value(analysed, decision)
+                if value:
+                    planned.append(_Planned(analysed, decision, value))
+        return planned
+
+    planned = plan(None)
+    found_here = _request_values(planned)
+    if found_here is not None:
+        # A value found in one place of the request is known in every other
+        # place too, in any case, words of names included ("VELAZQUEZ" after
+        # "Juan Velazquez"), exactly as if the scope had held it already.
+        planned = plan(found_here)
     _count(planned, result)
     tokens = await _tokens(planned, scope)
     _place(planned, tokens, spellings)
@@ -148,6 +159,24 @@ async def protect(body: Json, slots: Sequence[Slot], scope: ScopePort, scanner: 
                          code="personal_number_refused")
     _write_back(body, slots, pieces, documents)
     return result
+
+
+def _request_values(planned: list[_Planned]) -> KnownValues | None:
+    new = [KnownValue(item.value, item.decision.entity_type, "") for item in planned
+           if item.decision.token is None and item.decision.action is not Action.BLOCK
+           and item.decision.entity_type != LITERAL]
+    return KnownValues(new) if new else None
+
+
+def _known_spans(text: str, known: KnownValuesPort, extra: KnownValuesPort | None
+                 ) -> list[KnownSpan]:
+    """The scope's known values in ``text``; then, where none lies, the request's own."""
+    spans = [KnownSpan(*match) for match in known.find(text)]
+    if extra is not None:
+        taken = [(span.start, span.end) for span in spans]
+        spans += [KnownSpan(start, end, kind, None) for start, end, kind, _ in extra.find(text)
+                  if not any(start < hi and lo < end for lo, hi in taken)]
+    return spans
 
 
 def _pieces(slots: Sequence[Slot]) -> tuple[list[_Piece], dict[int, Json]]:

@@ -6,7 +6,8 @@ in another case or spacing, each with its token), and token-shaped text the
 app itself wrote. Resolving them together, not one after another, is what
 keeps a value whole:
 
-- a known value is used only on word boundaries and never inside a larger
+- a known value (or a word of a known name, found alone) is used only on word
+  boundaries and never inside a larger
   entity: a surname the scope knows, inside an e-mail address the detector
   found, leaves the address one value; an allowed entity (a URL, an
   organisation) that holds a known or protected value is protected whole;
@@ -39,10 +40,12 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]\s*|^\s+)$")
 
 @dataclass(frozen=True, slots=True)
 class KnownSpan:
+    """A value the scope holds (its token), or a word of a name it holds (no token)."""
+
     start: int
     end: int
     entity_type: str
-    token: str
+    token: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,8 @@ class _Member:
     end: int
     entity_type: str
     action: Action
-    token: str | None  # set for known values
+    known: bool  # the scope holds it (or it is a word of a name the scope holds)
+    token: str | None  # the scope's token, for a known value
 
 
 ActionOf = Callable[[str], Action]
@@ -73,7 +77,7 @@ def resolve(text: str, findings: Sequence[Finding], known: Sequence[KnownSpan], 
             action_of: ActionOf, common_word: IsCommonWord) -> list[Decision]:
     """Disjoint decisions, sorted by start, for one analysed text."""
     literals = [(m.start(), m.end()) for m in find_tokens(text)]
-    members = [_Member(f.start, f.end, f.entity_type, f.action, None)
+    members = [_Member(f.start, f.end, f.entity_type, f.action, False, None)
                for finding in findings for f in _outside(finding, literals)]
     confirmed = [m for m in members if m.action is not Action.ALLOW]
     for span in known:
@@ -83,7 +87,7 @@ def resolve(text: str, findings: Sequence[Finding], known: Sequence[KnownSpan], 
         if not _overlaps(span.start, span.end, [(m.start, m.end) for m in confirmed]) and (
                 not _plausible(text, span, common_word)):
             continue
-        members.append(_Member(span.start, span.end, span.entity_type, action, span.token))
+        members.append(_Member(span.start, span.end, span.entity_type, action, True, span.token))
     decisions = [d for cluster in _clusters(text, members) if (d := _decide(text, cluster))]
     decisions += [Decision(start, end, LITERAL, Action.TOKENIZE) for start, end in literals]
     return sorted(decisions, key=lambda d: d.start)
@@ -143,7 +147,7 @@ def _joins(text: str, cluster: list[_Member], reach: int, member: _Member) -> bo
         return False
     last = max(cluster, key=lambda m: m.end)
     return (last.entity_type == member.entity_type and last.action is not Action.ALLOW
-            and member.action is not Action.ALLOW and (last.token or member.token) is not None)
+            and member.action is not Action.ALLOW and (last.known or member.known))
 
 
 def _decide(text: str, cluster: list[_Member]) -> Decision | None:

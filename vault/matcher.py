@@ -11,6 +11,10 @@ letter case and with any run of whitespace between words; phone-like numbers
 with any of `` -./()`` between digits; codes with spaces or hyphens anywhere.
 A match never starts or ends inside a word, so "Ann" is not found in "Annual"
 nor "john" in "john@example.org".
+
+The words of a known name are found too, as *parts*: a scope that knows
+"Rafael Fairweather" finds "Fairweather" written alone, and a part comes back
+without a token (``None``), since a part seen alone is a value of its own.
 """
 
 from __future__ import annotations
@@ -44,7 +48,26 @@ class KnownValue:
     token: str
 
 
-Match = tuple[int, int, str, str]  # start, end, entity_type, token
+Match = tuple[int, int, str, str | None]  # start, end, entity_type, token (None: a part)
+
+# Types whose values are names: their words are found alone too.
+NAME_TYPES = frozenset({"PERSON"})
+# Words of a name that are no name on their own.
+_NOT_PARTS = frozenset({
+    "jr", "sr", "ii", "iii", "iv", "phd", "md", "dr", "mr", "mrs", "ms", "mx", "von", "van",
+    "der", "den", "del", "della", "de", "da", "di", "du", "la", "le", "bin", "binti", "al",
+    "el", "ben", "dos", "das", "st",
+})  # fmt: skip
+_PART = ""  # the token of a part entry: a name's word, no value of the scope itself
+
+
+def name_parts(value: str) -> list[str]:
+    """The words of a name that are worth finding alone: not initials, not particles."""
+    words = [word.strip(".,;:()\"'") for word in value.split()]
+    if len(words) < 2:
+        return []
+    return [w for w in words if len(w) > 2 and w.casefold() not in _NOT_PARTS
+            and any(ch.isalpha() for ch in w)]
 
 
 def _unit(ch: str) -> str:
@@ -171,10 +194,17 @@ class KnownValues:
 
     def __init__(self, entries: Iterable[KnownValue]) -> None:
         lookup: dict[tuple[Family, str], KnownValue] = {}
+        names: list[KnownValue] = []
         for entry in entries:
             key = canonical(family_of(entry.entity_type), entry.value)
             if key[1]:
                 lookup.setdefault(key, entry)
+            if entry.entity_type in NAME_TYPES:
+                names.append(entry)
+        for entry in names:
+            for part in name_parts(entry.value):
+                lookup.setdefault(canonical(Family.TEXT, part),
+                                  KnownValue(part, entry.entity_type, _PART))
         self._lookup = lookup
         self._families = tuple(dict.fromkeys(family for family, _ in lookup))
         keyed = [(family, normalised, entry) for (family, normalised), entry in lookup.items()]
@@ -186,10 +216,11 @@ class KnownValues:
                 self._regex = re.compile(_flat_regex(keyed), re.IGNORECASE)
 
     def __len__(self) -> int:
-        return len(self._lookup)
+        """How many of the scope's values this matcher holds (name parts not counted)."""
+        return sum(1 for entry in self._lookup.values() if entry.token != _PART)
 
     def find(self, text: str) -> list[Match]:
-        """(start, end, entity_type, token) for each known value in ``text``."""
+        """(start, end, entity_type, token) for each known value or name part in ``text``."""
         if self._regex is None:
             return []
         found: list[Match] = []
@@ -200,7 +231,7 @@ class KnownValues:
                 start = match.start()
                 if family is Family.DIGITS:
                     start -= _lead_length(entry.value, text, start)
-                found.append((start, match.end(), entry.entity_type, entry.token))
+                found.append((start, match.end(), entry.entity_type, entry.token or None))
         return found
 
     def _identify(self, span: str) -> tuple[Family, KnownValue] | None:

@@ -269,3 +269,11 @@ def test_spellings_record_what_the_model_saw_before_each_token() -> None:
         spellings=spellings)
     assert spellings.choose("<PERSON_1>", "") == "ann"
     assert spellings.choose("<PERSON_1>", "<PERSON_1> met ") == "Ann"
+
+
+def test_a_word_of_a_known_name_written_alone_is_a_value_of_its_own() -> None:
+    scope = scope_knowing(("PERSON", "Rafael Fairweather"))
+    body = user("FAIRWEATHER called, then Rafael Fairweather and van Dijk")
+    run(body, FakeScanner({}), scope)
+    assert sent(body) == "<PERSON_2> called, then <PERSON_1> and van Dijk"
+    assert scope.value_of("<PERSON_2>") == "FAIRWEATHER"

@@ -104,3 +104,15 @@ def test_deeply_nested_and_very_long_values_still_match() -> None:
     assert _found(_matcher((long_value, "ADDRESS", "<ADDRESS_1>")), f"[{long_value}]") == [
         (long_value, "<ADDRESS_1>")
     ]
+
+
+def test_words_of_a_known_name_are_found_alone_without_a_token() -> None:
+    from vault.matcher import KnownValue, KnownValues
+
+    matcher = KnownValues([KnownValue("Maria de la Cruz J. Keller", "PERSON", "<PERSON_1>"),
+                           KnownValue("Keller", "LOCATION", "<LOCATION_1>")])
+    text = "maria, cruz, keller, de la, J. and Maria de la Cruz J. Keller"
+    assert [(text[s:e], token) for s, e, _, token in matcher.find(text)] == [
+        ("maria", None), ("cruz", None), ("keller", "<LOCATION_1>"),
+        ("Maria de la Cruz J. Keller", "<PERSON_1>")]
+    assert len(matcher) == 2
