@@ -44,6 +44,7 @@ class SlotKind(Enum):
     NUMBER = "number"          # a JSON number in free-form data: becomes a string if changed
     JSON_TEXT = "json_text"    # a string holding JSON text: scanned leaf by leaf
     IDENTIFIER = "identifier"  # user text that must stay an identifier (a message's name)
+    DATA_URL = "data_url"      # a file sent inline (data:...;base64,...): protected as a file
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,8 @@ def _walk(node: Json, path: Path, fields: Fields, *, in_free_form: bool) -> Iter
 
 
 def _string_slot(text: str, path: Path, fields: Fields, in_free_form: bool) -> Slot | None:
+    if is_data_url(text):
+        return Slot(path, text, SlotKind.DATA_URL)
     if not in_free_form and fields.structural.matches(path):
         return None
     if fields.json_text.matches(path):
@@ -123,6 +126,10 @@ def _string_slot(text: str, path: Path, fields: Fields, in_free_form: bool) -> S
         return Slot(path, text, SlotKind.IDENTIFIER)
     context = _context_key(path) if len(text) <= CONTEXT_MAX_CHARS else None
     return Slot(path, text, SlotKind.STRING, context)
+
+
+def is_data_url(text: str) -> bool:
+    return text.startswith("data:") and ";base64," in text[:200]
 
 
 def _context_key(path: Path) -> str | None:

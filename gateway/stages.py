@@ -40,6 +40,7 @@ from vault.ephemeral import EphemeralScope
 
 from .auth import authenticate
 from .codecs.base import Codec, JsonCodec, ObjectRef, RawBody, dump_json
+from .codecs.files import FilesCodec
 from .context import Call, CallContext, Inbound, Outbound, ScopeAccess
 from .errors import BadRequest, Forbidden, NotFound
 from .failclosed import stage
@@ -48,7 +49,7 @@ from .protect import protect
 from .request_meta import protect_headers, protect_query
 from .routing import RouteMatch, match_route
 from .services import Services
-from .slots import Json, Slot
+from .slots import Json, Slot, SlotKind, get_path, set_path
 
 SUBJECT_HEADER = "x-piigate-subject"
 PSEUDONYMISED_FIELDS = ("user", "safety_identifier")
@@ -207,12 +208,30 @@ async def _protect_document(services: Services, ctx: CallContext, document: Json
                             slots: Sequence[Slot]) -> None:
     assert ctx.access is not None
     policy = services.policy
+    inline = [slot for slot in slots if slot.kind is SlotKind.DATA_URL]
+    if inline:
+        await _protect_inline_files(services, ctx, document, inline)
+        slots = [slot for slot in slots if slot.kind is not SlotKind.DATA_URL]
     result = await protect(
         document, slots, ctx.access.view, services.scanner,
         action_of=lambda kind: policy.rule_for(kind).action, common_word=is_common_word,
         spellings=ctx.spellings, refuse_numbers=policy.routes.numbers == "refuse")
     ctx.call.entities.update(result.entities)
     ctx.call.actions.update(result.actions)
+
+
+async def _protect_inline_files(services: Services, ctx: CallContext, document: Json,
+                                inline: Sequence[Slot]) -> None:
+    """Files sent inline (``file_data``) are protected exactly as uploads of them."""
+    routes = services.policy.routes
+    files = FilesCodec(pdf_files=routes.pdf_files, binary_files=routes.binary_files)
+    for slot in inline:
+        sibling = get_path(document, slot.path[:-1]) if len(slot.path) > 1 else None
+        filename = sibling.get("filename") if isinstance(sibling, dict) else None
+        protected = await files.protect_data_url(
+            slot.text, filename if isinstance(filename, str) else None, _Protector(services, ctx))
+        if protected != slot.text:
+            set_path(document, slot.path, protected)
 
 
 class _Protector:

@@ -18,14 +18,16 @@ names of people.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import anyio
 
-from ..errors import UnsupportedMediaType
+from ..errors import BadRequest, UnsupportedMediaType
 from ..extract import (
     FileKind,
     TextFormat,
@@ -42,7 +44,7 @@ from ..extract import (
 from ..multipart import Part, build_form, first, is_form_data, parse_form
 from ..restore import Restorer
 from ..routing import Route, route
-from ..slots import Json, dump_json_text
+from ..slots import MIN_SCANNED_DIGITS, Json, Slot, SlotKind, dump_json_text
 from .base import JsonCodec, ObjectRef, Protector, RawBody
 from .batches import CodecFor, protect_batch_jsonl
 
@@ -53,6 +55,9 @@ PdfMode = Literal["extract", "refuse"]
 BinaryMode = Literal["refuse", "passthrough"]
 # Form fields whose values are enums or numbers, never user text.
 STRUCTURAL_FIELDS = frozenset({"purpose", "expires_after[anchor]", "expires_after[seconds]"})
+# Inline media the gateway cannot read: passed on as they are.
+_UNSCANNABLE_MEDIA = frozenset({"image", "audio", "video"})
+
 # Restoring values into JSON: tool-call arguments inside a batch output line are
 # JSON text within JSON, so they need their values escaped twice.
 _JSON_TEXT_KEYS = frozenset({"arguments"})
@@ -72,6 +77,10 @@ class _Piece:
     json_literal: bool = False
     chunks: tuple[str, ...] = ()
     inner: tuple[_Piece, ...] | None = None
+    # A JSON number (a phone or card number in a data file): scanned with the
+    # last string literal before it as context, a token goes in as a string.
+    number: bool = False
+    context: str | None = None
 
 
 def _text_piece(text: str) -> _Piece:
@@ -95,13 +104,14 @@ class FilesCodec(JsonCodec):
         parts = parse_form(body.content, body.content_type)
         purpose_part = first(parts, "purpose")
         purpose = purpose_part.text if purpose_part is not None else ""
-        protected = [await self._protect_file(part, purpose, protector)
+        protected = [await self.protect_file(part, purpose, protector)
                      if part.filename is not None else part for part in parts]
         protected = await _protect_fields(protected, protector)
         content, content_type = build_form(protected)
         return RawBody(content, content_type)
 
-    async def _protect_file(self, part: Part, purpose: str, protector: Protector) -> Part:
+    async def protect_file(self, part: Part, purpose: str, protector: Protector) -> Part:
+        """One file, uploaded or sent inline: tokenized, extracted or refused by kind."""
         kind = classify(part.filename, part.data)
         if kind is FileKind.PDF:
             if self._pdf_files == "refuse":
@@ -127,6 +137,30 @@ class FilesCodec(JsonCodec):
         else:
             protected = await _protect_text(text, text_format(part.filename), protector)
         return part.with_data(protected.encode())
+
+    async def protect_data_url(self, url: str, filename: str | None, protector: Protector
+                               ) -> str:
+        """A file sent inline as a ``data:`` URL, protected like an upload of it.
+
+        Images, audio and video are left as they are: the gateway reads no
+        pixels or sound (no OCR, no speech recognition), so there is nothing
+        it could scan in them.
+        """
+        header, _, payload = url.partition(",")
+        media_type = header.removeprefix("data:").split(";")[0].strip().lower()
+        if media_type.split("/")[0] in _UNSCANNABLE_MEDIA:
+            return url
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except ValueError:
+            raise BadRequest("an inline file (data: URL) is not valid base64",
+                             code="invalid_data_url") from None
+        part = Part("file", data, filename or "inline", media_type or None)
+        protected = await self.protect_file(part, "", protector)
+        if protected.data == data:
+            return url
+        content_type = protected.content_type or media_type or "application/octet-stream"
+        return f"data:{content_type};base64,{base64.b64encode(protected.data).decode()}"
 
     def created_objects(self, request: Json, response: Json) -> list[ObjectRef]:
         if (isinstance(response, dict) and response.get("object") == "file"
@@ -181,16 +215,43 @@ def _pieces(text: str, fmt: TextFormat) -> list[_Piece]:
     return [_text_piece(text)]
 
 
+# Integers long enough to be a phone, card or account number (not part of a float).
+_NUMBER = re.compile(rf"(?<![\w.\-])-?\d{{{MIN_SCANNED_DIGITS},}}(?![\w.])")
+
+
 def _json_pieces(text: str) -> list[_Piece]:
     pieces: list[_Piece] = []
+    last_literal: str | None = None
     for raw, decoded in json_segments(text):
         if decoded is None:
-            pieces.append(_Piece(raw, None))
-        elif decoded[:1] in ("{", "[") and is_json(decoded):
+            pieces.extend(_number_pieces(raw, last_literal))
+            continue
+        last_literal = decoded if len(decoded) <= 40 else None
+        if decoded[:1] in ("{", "[") and is_json(decoded):
             pieces.append(_Piece(raw, decoded, True, inner=tuple(_json_pieces(decoded))))
         else:
             pieces.append(_Piece(raw, decoded, True, tuple(prose_chunks(decoded))))
     return pieces
+
+
+def _number_pieces(raw: str, context: str | None) -> list[_Piece]:
+    """The text between JSON string literals, its long integers pieces of their own."""
+    pieces: list[_Piece] = []
+    cursor = 0
+    for match in _NUMBER.finditer(raw):
+        if match.start() > cursor:
+            pieces.append(_Piece(raw[cursor:match.start()], None))
+        pieces.append(_Piece(match.group(), match.group(), number=True, context=context))
+        cursor = match.end()
+    if cursor < len(raw):
+        pieces.append(_Piece(raw[cursor:], None))
+    return pieces
+
+
+def _numbers(piece: _Piece) -> list[_Piece]:
+    if piece.inner is None:
+        return [piece] if piece.number else []
+    return [number for inner in piece.inner for number in _numbers(inner)]
 
 
 def _chunks(piece: _Piece) -> list[str]:
@@ -199,12 +260,15 @@ def _chunks(piece: _Piece) -> list[str]:
     return [chunk for inner in piece.inner for chunk in _chunks(inner)]
 
 
-def _rebuild(piece: _Piece, protected: Iterator[str]) -> str:
+def _rebuild(piece: _Piece, protected: Iterator[str], numbers: Iterator[str]) -> str:
     """The piece as it goes upstream; unchanged pieces keep their exact bytes."""
     if piece.value is None:
         return piece.raw
+    if piece.number:
+        new = next(numbers)
+        return piece.raw if new == piece.value else encode_json_string(new)
     if piece.inner is not None:
-        new = "".join(_rebuild(inner, protected) for inner in piece.inner)
+        new = "".join(_rebuild(inner, protected, numbers) for inner in piece.inner)
     else:
         new = "".join(next(protected) for _ in piece.chunks)
     if new == piece.value:
@@ -217,7 +281,13 @@ async def _protect_text(text: str, fmt: TextFormat, protector: Protector) -> str
     pieces = _pieces(text, fmt)
     flat = [chunk for piece in pieces for chunk in _chunks(piece)]
     protected = iter(await protector.texts(flat) if flat else [])
-    return "".join(_rebuild(piece, protected) for piece in pieces)
+    numbers = [number for piece in pieces for number in _numbers(piece)]
+    values = [number.raw for number in numbers]
+    if numbers:
+        await protector.document(values, [
+            Slot((index,), number.raw, SlotKind.NUMBER, number.context)
+            for index, number in enumerate(numbers)])
+    return "".join(_rebuild(piece, protected, iter(values)) for piece in pieces)
 
 
 def restore_file_text(text: str, restorer: Restorer) -> str:
